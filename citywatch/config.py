@@ -1,0 +1,267 @@
+"""The pydantic models of `cameras.yaml`, and the loader that turns mistakes into clear errors.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored setting.
+Each field carries a description: it is the documentation of the key (see examples/cameras.yaml).
+Relative paths are resolved against the folder of the config file; `${VAR}` and `${VAR:-default}`
+are expanded from the environment in every string.
+"""
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from citywatch.incidents.model import DETECTION_TYPES, IncidentType
+
+DetectionType = Literal["weapon", "fight", "fall", "no_helmet", "accident", "fire"]
+assert set(DetectionType.__args__) == {t.value for t in DETECTION_TYPES}
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file, the camera and the key."""
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(StrictModel):
+    lat: float = Field(ge=-90, le=90, description="Latitude in degrees (WGS84).")
+    lon: float = Field(ge=-180, le=180, description="Longitude in degrees (WGS84).")
+
+
+Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
+
+
+class Zone(StrictModel):
+    name: str = Field(min_length=1, description="Name shown to operators, e.g. 'crossing'.")
+    polygon: list[Point] = Field(
+        min_length=3,
+        description="Corners as [x, y] fractions of the frame width and height (0..1), in order.",
+    )
+    incident_types: list[DetectionType] | None = Field(
+        default=None, description="Types this zone applies to; all enabled types when left out."
+    )
+
+
+class FireThresholds(StrictModel):
+    min_confidence: float = Field(
+        default=0.4, ge=0, le=1, description="A smoke or fire box below this confidence is ignored."
+    )
+    persist_frames: int = Field(
+        default=3, ge=1, description="Sampled frames with smoke or fire, out of `window_frames`, to raise."
+    )
+    window_frames: int = Field(default=5, ge=1, description="Sliding window of sampled frames.")
+    clear_after_s: float = Field(
+        default=60, gt=0, description="Seconds without smoke or fire that end an episode (one incident each)."
+    )
+
+    @model_validator(mode="after")
+    def _persist_fits_window(self) -> Self:
+        if self.persist_frames > self.window_frames:
+            raise ValueError("persist_frames must not exceed window_frames")
+        return self
+
+
+class Thresholds(StrictModel):
+    fire: FireThresholds = Field(default_factory=FireThresholds, description="Smoke and fire.")
+
+
+class MotionSettings(StrictModel):
+    enabled: bool = Field(default=True, description="Run the detector only on frames that changed.")
+    pixel_threshold: int = Field(
+        default=25, ge=1, le=255, description="Grey-level difference that counts a pixel as changed."
+    )
+    min_changed_fraction: float = Field(
+        default=0.002, ge=0, le=1, description="Fraction of changed pixels that counts a frame as moving."
+    )
+    full_check_every_s: float = Field(
+        default=10, gt=0, description="Analyse a frame at least this often even without motion."
+    )
+
+
+class CameraConfig(StrictModel):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Stable id used in the database.")
+    name: str = Field(default="", description="Name shown to operators (Thai or English).")
+    url: str = Field(
+        min_length=1, description="rtsp://, rtsps://, http(s):// stream, or a local video file path."
+    )
+    loop: bool = Field(default=False, description="Restart a local file at its end (demos, soak runs).")
+    realtime: bool = Field(
+        default=True, description="Pace a local file at its own frame rate, like a live camera."
+    )
+    location: Location | None = Field(default=None, description="Where the camera is, for the map.")
+    analytics_fps: float = Field(default=2.0, gt=0, le=30, description="Frames analysed per second.")
+    incident_types: list[DetectionType] = Field(
+        default_factory=lambda: ["fire"], description="Incident types looked for on this camera."
+    )
+    zones: list[Zone] = Field(default_factory=list, description="Areas that limit where incidents count.")
+    thresholds: Thresholds | None = Field(
+        default=None, description="Per-type thresholds; the top-level `thresholds` when left out."
+    )
+    motion: MotionSettings | None = Field(
+        default=None, description="Motion gate; the top-level `motion` when left out."
+    )
+    enabled: bool = Field(default=True, description="A disabled camera is not opened.")
+
+
+class ModelSettings(StrictModel):
+    path: Path | None = Field(
+        default=None,
+        description="Model pack folder (with manifest.json); $CITYWATCH_MODELS or ../shared/models if unset.",
+    )
+    providers: list[str] = Field(
+        default_factory=lambda: ["CPUExecutionProvider"],
+        description="ONNX Runtime execution providers in order of preference.",
+    )
+    intra_op_threads: int = Field(default=0, ge=0, description="Threads per model; 0 lets ONNX Runtime pick.")
+    batch_size: int = Field(default=8, ge=1, description="Most frames the scheduler takes in one go.")
+    max_wait_ms: float = Field(default=20, ge=0, description="How long the scheduler waits to fill a batch.")
+    queue_size: int = Field(default=64, ge=1, description="Frames waiting for inference; the oldest drop.")
+
+
+class StorageSettings(StrictModel):
+    database_url: str = Field(
+        default="sqlite:///citywatch.db",
+        description="SQLAlchemy URL; sqlite:///file.db (relative to the config) or postgresql+psycopg://...",
+    )
+    evidence_dir: Path = Field(default=Path("evidence"), description="Folder of snapshots and clips.")
+    retention_days: float = Field(default=30, gt=0, description="Evidence older than this is deleted.")
+    retention_max_gb: float = Field(default=50, gt=0, description="Evidence beyond this size is deleted.")
+
+
+class EvidenceSettings(StrictModel):
+    pre_roll_s: float = Field(default=5, ge=0, le=60, description="Seconds of clip before the incident.")
+    post_roll_s: float = Field(default=5, ge=0, le=60, description="Seconds of clip after the incident.")
+    snapshot_quality: int = Field(default=85, ge=10, le=100, description="JPEG quality of snapshots.")
+    clip_fps: float = Field(default=10, gt=0, le=30, description="Frame rate of evidence clips.")
+
+
+class HealthSettings(StrictModel):
+    connect_timeout_s: float = Field(default=10, gt=0, description="Time to open a stream.")
+    stalled_after_s: float = Field(default=5, gt=0, description="No frame for this long: stalled.")
+    offline_after_s: float = Field(
+        default=30, gt=0, description="Down for this long: offline, and a camera_offline incident."
+    )
+    backoff_initial_s: float = Field(default=1, gt=0, description="First wait before reconnecting.")
+    backoff_max_s: float = Field(default=30, gt=0, description="Longest wait between reconnects.")
+
+
+class CitywatchConfig(StrictModel):
+    cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras to watch.")
+    models: ModelSettings = Field(default_factory=ModelSettings, description="Model pack and runtime.")
+    storage: StorageSettings = Field(default_factory=StorageSettings, description="Database and evidence.")
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings, description="Snapshots and clips.")
+    health: HealthSettings = Field(default_factory=HealthSettings, description="Camera health timings.")
+    thresholds: Thresholds = Field(default_factory=Thresholds, description="Default per-type thresholds.")
+    motion: MotionSettings = Field(default_factory=MotionSettings, description="Default motion gate.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+
+    @model_validator(mode="after")
+    def _unique_camera_ids(self) -> Self:
+        seen: set[str] = set()
+        for camera in self.cameras:
+            if camera.id in seen:
+                raise ValueError(f"camera id {camera.id!r} is used twice")
+            seen.add(camera.id)
+        return self
+
+    def thresholds_for(self, camera: CameraConfig) -> Thresholds:
+        return camera.thresholds or self.thresholds
+
+    def motion_for(self, camera: CameraConfig) -> MotionSettings:
+        return camera.motion or self.motion
+
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand_env(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ENV_PATTERN.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    return value
+
+
+def _location_of(error: dict[str, Any], raw: dict[str, Any]) -> str:
+    """'camera 'cam02' (cameras[1]) key analytics_fps' from a pydantic error location."""
+    loc = list(error["loc"])
+    if len(loc) >= 2 and loc[0] == "cameras" and isinstance(loc[1], int):
+        index = loc[1]
+        cameras = raw.get("cameras") or []
+        camera_id = cameras[index].get("id") if index < len(cameras) and isinstance(cameras[index], dict) else None
+        rest = ".".join(str(p) for p in loc[2:]) or "(the camera entry)"
+        return f"camera {camera_id!r} (cameras[{index}]), key {rest}"
+    return "key " + (".".join(str(p) for p in loc) or "(top level)")
+
+
+def parse_config(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> CitywatchConfig:
+    """Validate an already-parsed YAML document; `source` names it in errors."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(raw).__name__}")
+    raw = _expand_env(raw)
+    try:
+        config = CitywatchConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{source}: {_location_of(err, raw)}: {err['msg']}" for err in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    return _resolve_paths(config, base_dir or Path.cwd())
+
+
+def load_config(path: str | Path) -> CitywatchConfig:
+    """Read and validate a cameras.yaml; every problem is a ConfigError naming file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
+
+
+def _is_local_path(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def _resolve_paths(config: CitywatchConfig, base: Path) -> CitywatchConfig:
+    def resolve(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p).resolve()
+
+    cameras = []
+    for camera in config.cameras:
+        url = camera.url.removeprefix("file://") if camera.url.startswith("file://") else camera.url
+        if _is_local_path(camera.url):
+            url = str(resolve(Path(url)))
+        cameras.append(camera.model_copy(update={"url": url}))
+    db_url = config.storage.database_url
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+        relative = db_url.removeprefix("sqlite:///")
+        if relative and relative != ":memory:":
+            db_url = f"sqlite:///{resolve(Path(relative))}"
+    storage = config.storage.model_copy(
+        update={"database_url": db_url, "evidence_dir": resolve(config.storage.evidence_dir)}
+    )
+    models = config.models
+    if models.path is not None:
+        models = models.model_copy(update={"path": resolve(models.path)})
+    return config.model_copy(update={"cameras": cameras, "storage": storage, "models": models})
+
+
+def incident_types_of(camera: CameraConfig) -> set[IncidentType]:
+    return {IncidentType(t) for t in camera.incident_types}

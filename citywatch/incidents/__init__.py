@@ -1,0 +1,1 @@
+"""Incidents: the incident value, evidence, the store and (later) notifiers."""

@@ -1,0 +1,72 @@
+"""The incident value that analyzers raise and the store keeps.
+
+Type names are the canonical ones of DESIGN.md, used in config, database, API and eval labels.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+
+class IncidentType(StrEnum):
+    WEAPON = "weapon"
+    FIGHT = "fight"
+    FALL = "fall"
+    NO_HELMET = "no_helmet"
+    ACCIDENT = "accident"
+    FIRE = "fire"
+    CAMERA_OFFLINE = "camera_offline"
+    CAMERA_TAMPERED = "camera_tampered"
+
+
+DETECTION_TYPES: tuple[IncidentType, ...] = (
+    IncidentType.WEAPON,
+    IncidentType.FIGHT,
+    IncidentType.FALL,
+    IncidentType.NO_HELMET,
+    IncidentType.ACCIDENT,
+    IncidentType.FIRE,
+)
+"""Incident types that come from looking at the picture (the rest are camera health)."""
+
+
+class IncidentStatus(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    FALSE_ALARM = "false_alarm"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceBox:
+    """A box drawn on the snapshot: pixel corners in the frame, a label and a confidence."""
+
+    xyxy: tuple[float, float, float, float]
+    label: str
+    confidence: float
+
+
+@dataclass(slots=True)
+class Incident:
+    """Something an operator must see.
+
+    `id` is made once, when the incident is raised, and is the idempotency key of the store: the
+    same incident saved twice is one row. `started_at`/`ended_at` are wall-clock seconds; a health
+    incident stays open (`ended_at` None) until the camera is back. `frame` is the picture the
+    snapshot is drawn from (None for a camera that shows nothing).
+    """
+
+    type: IncidentType
+    camera_id: str
+    started_at: float
+    confidence: float
+    subtype: str | None = None
+    frame_index: int | None = None
+    boxes: list[EvidenceBox] = field(default_factory=list)
+    details: dict[str, object] = field(default_factory=dict)
+    frame: np.ndarray | None = field(default=None, repr=False)
+    ended_at: float | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)

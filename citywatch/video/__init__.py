@@ -1,0 +1,1 @@
+"""Video: camera sources, sampling, motion gating, ring buffer, clips and camera health."""
