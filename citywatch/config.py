@@ -195,7 +195,9 @@ def _location_of(error: dict[str, Any], raw: dict[str, Any]) -> str:
     if len(loc) >= 2 and loc[0] == "cameras" and isinstance(loc[1], int):
         index = loc[1]
         cameras = raw.get("cameras") or []
-        camera_id = cameras[index].get("id") if index < len(cameras) and isinstance(cameras[index], dict) else None
+        camera_id = (
+            cameras[index].get("id") if index < len(cameras) and isinstance(cameras[index], dict) else None
+        )
         rest = ".".join(str(p) for p in loc[2:]) or "(the camera entry)"
         return f"camera {camera_id!r} (cameras[{index}]), key {rest}"
     return "key " + (".".join(str(p) for p in loc) or "(top level)")

@@ -1,0 +1,333 @@
+"""The incident store: incidents and references to their evidence, in SQLite or PostgreSQL.
+
+SQLite (WAL, busy timeout) is the single-machine default; PostgreSQL (psycopg 3) is the system of
+record of deployments. The schema is created and upgraded only by the Alembic migrations
+(`upgrade()`), never by `create_all`.
+
+Every operation that fails with an OperationalError (database restarting, connection dropped,
+SQLite file locked) is retried with exponential backoff; when the retries are used up, or on any
+other database error, a `StoreError` naming the operation is raised. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from citywatch.incidents.model import EvidenceBox, Incident, IncidentStatus, IncidentType
+from citywatch.incidents.schema import IncidentRow
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK_KEY = 0x63697479  # "city": any constant shared by every citywatch process
+_ALEMBIC_LOCK = threading.Lock()
+"""Alembic keeps the running migration context in module globals: one upgrade per process at a time."""
+
+T = TypeVar("T")
+
+
+class StoreError(RuntimeError):
+    """The database could not do what was asked, even after retrying."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIncident:
+    """An incident as the store keeps it: a plain value, detached from the database session.
+
+    Times are timezone-aware UTC datetimes (convert to local time only for display).
+    `snapshot_path` and `clip_path` are relative to the evidence folder; None when there is no such
+    file (not written yet, failed: see `evidence_error`, or deleted by retention).
+    """
+
+    id: str
+    type: IncidentType
+    subtype: str | None
+    camera_id: str
+    status: IncidentStatus
+    confidence: float
+    started_at: datetime
+    ended_at: datetime | None
+    frame_index: int | None
+    boxes: tuple[EvidenceBox, ...]
+    details: dict[str, Any]
+    snapshot_path: str | None
+    clip_path: str | None
+    evidence_error: str | None
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (times as ISO 8601 with offset), e.g. for `citywatch incidents list --json`."""
+        return {
+            "id": self.id,
+            "type": self.type.value,
+            "subtype": self.subtype,
+            "camera_id": self.camera_id,
+            "status": self.status.value,
+            "confidence": self.confidence,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "frame_index": self.frame_index,
+            "boxes": [_box_to_json(box) for box in self.boxes],
+            "details": self.details,
+            "snapshot_path": self.snapshot_path,
+            "clip_path": self.clip_path,
+            "evidence_error": self.evidence_error,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class IncidentStore:
+    """Incidents in the database at `url` (any SQLAlchemy URL; sqlite:/// or postgresql+psycopg://).
+
+    Safe to share between threads. `retries` and `backoff_s` set how long an operation keeps
+    trying through a database outage (by default about 6 s in all); `sqlite_busy_timeout_ms` is how
+    long SQLite waits for another writer's lock before that counts as a failed try.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        retries: int = 5,
+        backoff_s: float = 0.2,
+        sqlite_busy_timeout_ms: int = 5000,
+    ) -> None:
+        self._engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)
+        if self._engine.dialect.name == "sqlite":
+            _configure_sqlite(self._engine, sqlite_busy_timeout_ms)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._retries = retries
+        self._backoff_s = backoff_s
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for health checks and tests; incidents go through the methods)."""
+        return self._engine
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (creates it in an empty database; else a no-op).
+
+        Safe when several processes (pipeline, API) start at once: on PostgreSQL they queue on an
+        advisory lock; on SQLite the loser's "table already exists" is retried and finds it done.
+        """
+
+        def run() -> None:
+            with _ALEMBIC_LOCK, self._engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS_DIR))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+
+        self._run("upgrade the schema", run)
+
+    def add(
+        self,
+        incident: Incident,
+        snapshot_path: str | None,
+        clip_path: str | None = None,
+        evidence_error: str | None = None,
+    ) -> bool:
+        """Save `incident`; False (and nothing changed) when its id is already stored.
+
+        That makes retries safe, here and in callers: a try whose commit reached the database but
+        whose answer was lost is simply found done by the next one.
+        """
+        values = _row_values(incident, snapshot_path, clip_path, evidence_error)
+        dialect_insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            dialect_insert(IncidentRow)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(IncidentRow.id)  # no row back when the id was already there
+        )
+
+        def run(session: Session) -> bool:
+            return session.execute(statement).first() is not None
+
+        return self._write(f"add incident {incident.id}", run)
+
+    def set_clip(self, incident_id: str, clip_path: str | None, evidence_error: str | None = None) -> bool:
+        """Record the clip (or why there is none); False when there is no such incident."""
+        return self._update(incident_id, "set clip of", clip_path=clip_path, evidence_error=evidence_error)
+
+    def close(self, incident_id: str, ended_at: float) -> bool:
+        """Mark the incident ended at `ended_at` (epoch seconds); False when there is no such incident."""
+        return self._update(incident_id, "close", ended_at=_utc(ended_at))
+
+    def clear_evidence(self, incident_id: str) -> bool:
+        """Forget the snapshot and clip paths (their files were deleted); False when no such incident."""
+        return self._update(incident_id, "clear evidence of", snapshot_path=None, clip_path=None)
+
+    def list(
+        self,
+        limit: int = 100,
+        type: IncidentType | str | None = None,
+        camera_id: str | None = None,
+        open_only: bool = False,
+    ) -> list[StoredIncident]:
+        """Newest first (by started_at). `open_only`: only incidents not ended yet (ended_at is None)."""
+        query = select(IncidentRow).order_by(IncidentRow.started_at.desc(), IncidentRow.id).limit(limit)
+        if type is not None:
+            query = query.where(IncidentRow.type == IncidentType(type))
+        if camera_id is not None:
+            query = query.where(IncidentRow.camera_id == camera_id)
+        if open_only:
+            query = query.where(IncidentRow.ended_at.is_(None))
+        return self._read("list incidents", lambda s: [_stored(row) for row in s.scalars(query)])
+
+    def with_evidence(self) -> list[StoredIncident]:
+        """Every incident that still has a snapshot or clip, oldest first (for retention)."""
+        query = (
+            select(IncidentRow)
+            .where((IncidentRow.snapshot_path.is_not(None)) | (IncidentRow.clip_path.is_not(None)))
+            .order_by(IncidentRow.started_at, IncidentRow.id)
+        )
+        return self._read("list incidents with evidence", lambda s: [_stored(r) for r in s.scalars(query)])
+
+    def get(self, incident_id: str) -> StoredIncident | None:
+        def run(session: Session) -> StoredIncident | None:
+            row = session.get(IncidentRow, incident_id)
+            return _stored(row) if row is not None else None
+
+        return self._read(f"get incident {incident_id}", run)
+
+    def count(self) -> int:
+        query = select(func.count()).select_from(IncidentRow)
+        return self._read("count incidents", lambda s: s.scalar(query))
+
+    def dispose(self) -> None:
+        """Close every pooled connection (the store can still be used; it reconnects)."""
+        self._engine.dispose()
+
+    def _update(self, incident_id: str, action: str, **values: object) -> bool:
+        statement = update(IncidentRow).where(IncidentRow.id == incident_id).values(**values)
+        return self._write(f"{action} incident {incident_id}", lambda s: s.execute(statement).rowcount == 1)
+
+    def _write(self, action: str, work: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self._sessions.begin() as session:
+                return work(session)
+
+        return self._run(action, run)
+
+    def _read(self, action: str, work: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self._sessions() as session:
+                return work(session)
+
+        return self._run(action, run)
+
+    def _run(self, action: str, work: Callable[[], T]) -> T:
+        where = self._engine.url.render_as_string(hide_password=True)
+        attempt = 0
+        while True:
+            try:
+                return work()
+            except OperationalError as exc:
+                if attempt == self._retries:
+                    raise StoreError(
+                        f"cannot {action} in {where} after {attempt + 1} tries: {exc.orig}"
+                    ) from exc
+                delay = self._backoff_s * 2**attempt
+                log.warning("cannot %s in %s (%s); retrying in %.1f s", action, where, exc.orig, delay)
+                time.sleep(delay)
+                attempt += 1
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot {action} in {where}: {exc}") from exc
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL lets the dashboard read while the pipeline writes; the busy timeout waits out short locks."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough in WAL mode, much faster
+        cursor.close()
+
+
+def _json_default(value: Any) -> Any:
+    """numpy scalars and arrays (common in analyzer `details`) as plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default)
+
+
+def _utc(epoch_s: float) -> datetime:
+    return datetime.fromtimestamp(float(epoch_s), UTC)
+
+
+def _box_to_json(box: EvidenceBox) -> dict[str, Any]:
+    return {"xyxy": [float(v) for v in box.xyxy], "label": box.label, "confidence": float(box.confidence)}
+
+
+def _box_from_json(data: dict[str, Any]) -> EvidenceBox:
+    x1, y1, x2, y2 = data["xyxy"]
+    return EvidenceBox(xyxy=(x1, y1, x2, y2), label=data["label"], confidence=data["confidence"])
+
+
+def _row_values(
+    incident: Incident, snapshot_path: str | None, clip_path: str | None, evidence_error: str | None
+) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "type": IncidentType(incident.type),
+        "subtype": incident.subtype,
+        "camera_id": incident.camera_id,
+        "status": IncidentStatus.NEW,
+        "confidence": float(incident.confidence),
+        "started_at": _utc(incident.started_at),
+        "ended_at": _utc(incident.ended_at) if incident.ended_at is not None else None,
+        "frame_index": incident.frame_index,
+        "boxes": [_box_to_json(box) for box in incident.boxes],
+        "details": incident.details,
+        "snapshot_path": snapshot_path,
+        "clip_path": clip_path,
+        "evidence_error": evidence_error,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def _stored(row: IncidentRow) -> StoredIncident:
+    return StoredIncident(
+        id=row.id,
+        type=row.type,
+        subtype=row.subtype,
+        camera_id=row.camera_id,
+        status=row.status,
+        confidence=row.confidence,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        frame_index=row.frame_index,
+        boxes=tuple(_box_from_json(box) for box in row.boxes),
+        details=row.details,
+        snapshot_path=row.snapshot_path,
+        clip_path=row.clip_path,
+        evidence_error=row.evidence_error,
+        created_at=row.created_at,
+    )

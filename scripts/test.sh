@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up citywatch and runs the whole test suite (real PostgreSQL on localhost, real RTSP server,
+# real models and videos from ../shared). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check citywatch tests benchmarks
+.venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,93 @@
+"""The fire analyzer's temporal rules, on hand-made detections (the model is tested in perception/)."""
+
+import numpy as np
+import supervision as sv
+
+from citywatch.analytics.base import AnalysisInput, IncidentEnded, IncidentRaised, create_analyzer
+from citywatch.analytics.fire import FIRE_ROLE
+from citywatch.config import CameraConfig, FireThresholds, Thresholds, Zone
+from citywatch.incidents.model import IncidentType
+from citywatch.video.frame import Frame
+
+IMAGE = np.zeros((100, 200, 3), np.uint8)
+
+
+def detections(*boxes: tuple[str, float, tuple[float, float, float, float]]) -> sv.Detections:
+    if not boxes:
+        return sv.Detections.empty()
+    names = [b[0] for b in boxes]
+    return sv.Detections(
+        xyxy=np.array([b[2] for b in boxes], dtype=np.float32),
+        confidence=np.array([b[1] for b in boxes], dtype=np.float32),
+        class_id=np.array([0 if n == "smoke" else 1 for n in names]),
+        data={"class_name": np.array(names)},
+    )
+
+
+def analyzer(zones: list[Zone] | None = None, **fire: float):
+    camera = CameraConfig(id="cam", url="x.mp4", incident_types=["fire"], zones=zones or [])
+    return create_analyzer(IncidentType.FIRE, camera, Thresholds(fire=FireThresholds(**fire)))
+
+
+def feed(fire_analyzer, sequence, start: float = 1000.0, step: float = 0.5):
+    events = []
+    for i, dets in enumerate(sequence):
+        frame = Frame("cam", i, start + i * step, IMAGE)
+        events.extend((i, e) for e in fire_analyzer.update(AnalysisInput(frame, {FIRE_ROLE: dets})))
+    return events
+
+
+SMOKE = detections(("smoke", 0.8, (10, 10, 50, 50)))
+FIRE = detections(("fire", 0.9, (60, 20, 90, 60)), ("smoke", 0.6, (10, 10, 50, 50)))
+NONE = detections()
+
+
+def test_one_incident_per_episode_after_persistence() -> None:
+    events = feed(
+        analyzer(persist_frames=3, window_frames=5), [SMOKE, NONE, SMOKE, SMOKE, SMOKE, SMOKE, SMOKE]
+    )
+    raised = [(i, e) for i, e in events if isinstance(e, IncidentRaised)]
+    assert len(raised) == 1
+    index, event = raised[0]
+    assert index == 3
+    incident = event.incident
+    assert incident.type is IncidentType.FIRE and incident.subtype == "smoke"
+    assert incident.frame_index == 3 and incident.started_at == 1001.5
+    assert incident.confidence == np.float32(0.8)
+    assert [b.label for b in incident.boxes] == ["smoke"]
+    assert incident.frame is IMAGE
+
+
+def test_fire_outranks_smoke_and_takes_its_confidence() -> None:
+    events = feed(analyzer(persist_frames=2, window_frames=3), [SMOKE, FIRE])
+    ((_, event),) = events
+    assert event.incident.subtype == "fire"
+    assert event.incident.confidence == np.float32(0.9)
+    assert sorted(b.label for b in event.incident.boxes) == ["fire", "smoke"]
+
+
+def test_isolated_flickers_raise_nothing() -> None:
+    assert feed(analyzer(persist_frames=3, window_frames=5), [SMOKE, NONE, NONE] * 6) == []
+
+
+def test_low_confidence_ignored() -> None:
+    weak = detections(("fire", 0.2, (0, 0, 10, 10)))
+    assert feed(analyzer(min_confidence=0.4, persist_frames=1, window_frames=1), [weak] * 5) == []
+
+
+def test_episode_ends_after_clear_time_and_a_new_one_starts() -> None:
+    sequence = [SMOKE] * 3 + [NONE] * 30 + [SMOKE] * 3  # 0.5 s a frame: 15 s without smoke
+    events = feed(analyzer(persist_frames=2, window_frames=3, clear_after_s=10), sequence)
+    kinds = [type(e).__name__ for _, e in events]
+    assert kinds == ["IncidentRaised", "IncidentEnded", "IncidentRaised"]
+    first, ended = events[0][1], events[1][1]
+    assert isinstance(ended, IncidentEnded) and ended.incident_id == first.incident.id
+    assert events[2][1].incident.id != first.incident.id
+
+
+def test_zone_limits_where_fire_counts() -> None:
+    left_half = Zone(name="left", polygon=[(0, 0), (0.5, 0), (0.5, 1), (0, 1)])
+    right_fire = detections(("fire", 0.9, (150, 10, 190, 50)))
+    left_fire = detections(("fire", 0.9, (10, 10, 50, 50)))
+    assert feed(analyzer([left_half], persist_frames=1, window_frames=1), [right_fire] * 3) == []
+    assert len(feed(analyzer([left_half], persist_frames=1, window_frames=1), [left_fire])) == 1

@@ -1,0 +1,96 @@
+from pathlib import Path
+
+import pytest
+
+from citywatch.config import ConfigError, load_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cameras.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cameras.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_and_resolves_shared_videos() -> None:
+    config = load_config(EXAMPLE)
+    assert [c.id for c in config.cameras] == ["street-01", "lobby-01", "market-01"]
+    for camera in config.cameras:
+        assert Path(camera.url).is_file(), camera.url
+    assert config.cameras[2].zones[0].polygon[2] == (1.0, 1.0)
+    assert config.storage.database_url.startswith("sqlite:////")
+    assert config.storage.evidence_dir.is_absolute()
+
+
+def test_unknown_key_names_file_camera_and_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "cameras:\n  - id: cam-a\n    url: a.mp4\n  - id: cam-b\n    url: b.mp4\n    analytic_fps: 2\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert "camera 'cam-b' (cameras[1])" in message
+    assert "analytic_fps" in message
+
+
+def test_bad_value_names_the_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "cameras:\n  - id: cam-a\n    url: a.mp4\n    analytics_fps: -1\n")
+    with pytest.raises(
+        ConfigError, match=r"camera 'cam-a' \(cameras\[0\]\), key analytics_fps: .*greater than 0"
+    ):
+        load_config(path)
+
+
+def test_unknown_incident_type_and_zone_outside_frame(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "cameras:\n  - id: cam-a\n    url: a.mp4\n    incident_types: [fire, riot]\n"
+        "    zones: [{name: z, polygon: [[0, 0], [1.5, 0], [1, 1]]}]\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "key incident_types.1" in message
+    assert "zones.0.polygon.1.0" in message
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "cameras:\n  - id: cam-a\n    url: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"cameras\.yaml: malformed YAML at line \d+"):
+        load_config(path)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_duplicate_camera_ids_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "cameras:\n  - {id: a, url: x.mp4}\n  - {id: a, url: y.mp4}\n")
+    with pytest.raises(ConfigError, match="used twice"):
+        load_config(path)
+
+
+def test_env_expansion_and_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CW_VIDEOS", "/videos")
+    path = write(
+        tmp_path,
+        "storage: {database_url: 'sqlite:///data/cw.db', evidence_dir: ev}\n"
+        "cameras:\n  - {id: a, url: '${CW_VIDEOS}/a.mp4'}\n  - {id: b, url: 'rel/b.mp4'}\n"
+        "  - {id: c, url: 'rtsp://${CW_HOST:-10.0.0.5}:554/live'}\n",
+    )
+    config = load_config(path)
+    assert config.cameras[0].url == "/videos/a.mp4"
+    assert config.cameras[1].url == str(tmp_path / "rel" / "b.mp4")
+    assert config.cameras[2].url == "rtsp://10.0.0.5:554/live"
+    assert config.storage.database_url == f"sqlite:///{tmp_path / 'data' / 'cw.db'}"
+    assert config.storage.evidence_dir == tmp_path / "ev"
+
+
+def test_fire_persistence_must_fit_window(tmp_path: Path) -> None:
+    path = write(tmp_path, "thresholds: {fire: {persist_frames: 6, window_frames: 5}}\n")
+    with pytest.raises(ConfigError, match=r"key thresholds\.fire: .*persist_frames must not exceed"):
+        load_config(path)
