@@ -51,6 +51,13 @@ class FireThresholds(StrictModel):
     min_confidence: float = Field(
         default=0.4, ge=0, le=1, description="A smoke or fire box below this confidence is ignored."
     )
+    max_area_fraction: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="A box covering more of the frame than this is ignored: the model calls empty grey "
+        "scenes (asphalt, haze) smoke over the whole frame.",
+    )
     persist_frames: int = Field(
         default=3, ge=1, description="Sampled frames with smoke or fire, out of `window_frames`, to raise."
     )

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_MODELS_DIR = Path(__file__).resolve().parent / "models"
+"""The pack of small models citywatch trains itself (citywatch/training/), shipped with the code."""
 
 
 def shared_dir() -> Path:

@@ -1,0 +1,1 @@
+"""Analytics: one module per incident type, turning detections over time into incidents."""

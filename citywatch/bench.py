@@ -1,0 +1,254 @@
+"""`citywatch bench`: the pipeline on real clips as N live cameras, against a naive baseline.
+
+Both runs happen in this process on the same clips, analytics rate and models:
+
+- citywatch: the real Supervisor; every camera is a looping file paced at its own frame rate (a
+  live camera), for `seconds` of wall time. Per-stage counters come from the stages themselves.
+- naive: one camera after another, every frame decoded, the detectors on every sampled frame,
+  no motion gate, no batching, as fast as it can.
+
+Throughput is compared as camera-seconds of video handled per CPU-second, the number that says how
+many cameras one machine sustains (capacity = cores x that number, if nothing else runs).
+"""
+
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from itertools import cycle
+from pathlib import Path
+
+import av
+import psutil
+
+from citywatch.analytics.base import roles_for
+from citywatch.config import CameraConfig, CitywatchConfig, EvidenceSettings, ModelSettings, StorageSettings
+from citywatch.incidents.model import IncidentType
+from citywatch.paths import datasets_dir
+from citywatch.perception.detectors import load_detector
+from citywatch.perception.model_pack import ModelPack
+from citywatch.video.sampler import Sampler
+
+BENCH_TYPES = (IncidentType.FIRE,)
+
+
+def bench_clips() -> list[Path]:
+    root = datasets_dir()
+    return [
+        root / "streets" / "car-detection.mp4",
+        root / "fire_smoke" / "videos" / "furg_house6.mp4",
+        root / "streets" / "one-by-one-person-detection.mp4",
+        root / "fight" / "clips" / "fi009.mp4",
+    ]
+
+
+@dataclass
+class RunResult:
+    name: str
+    cameras: int
+    wall_s: float
+    cpu_s: float
+    camera_seconds: float
+    frames_decoded: int
+    frames_sampled: int
+    frames_motion_skipped: int
+    frames_analysed: int
+    detector_calls: int
+    frames_dropped: int
+    incidents: int
+    latency_p50_s: float | None
+    latency_max_s: float | None
+    peak_rss_mb: float
+
+    @property
+    def camera_seconds_per_cpu_s(self) -> float:
+        return self.camera_seconds / self.cpu_s if self.cpu_s else 0.0
+
+
+class _PeakRss:
+    """Samples this process's RSS twice a second on a thread."""
+
+    def __init__(self) -> None:
+        self._process = psutil.Process()
+        self.peak = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> "_PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+
+def _cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
+def _bench_config(cameras: int, analytics_fps: float, workdir: Path) -> CitywatchConfig:
+    clips = cycle(bench_clips())
+    return CitywatchConfig(
+        cameras=[
+            CameraConfig(
+                id=f"cam{i:02d}",
+                url=str(next(clips)),
+                loop=True,
+                realtime=True,
+                analytics_fps=analytics_fps,
+                incident_types=[t.value for t in BENCH_TYPES],
+            )
+            for i in range(cameras)
+        ],
+        models=ModelSettings(intra_op_threads=1),
+        storage=StorageSettings(
+            database_url=f"sqlite:///{workdir / 'bench.db'}", evidence_dir=workdir / "evidence"
+        ),
+        evidence=EvidenceSettings(),
+    )
+
+
+def run_citywatch(cameras: int, seconds: float, analytics_fps: float) -> RunResult:
+    from citywatch.pipeline import Supervisor
+
+    with tempfile.TemporaryDirectory(prefix="citywatch-bench-") as tmp:
+        supervisor = Supervisor(_bench_config(cameras, analytics_fps, Path(tmp)))
+        with _PeakRss() as rss:
+            cpu0, wall0 = _cpu_seconds(), time.perf_counter()
+            supervisor.run(seconds)
+            cpu, wall = _cpu_seconds() - cpu0, time.perf_counter() - wall0
+    workers = supervisor.workers.values()
+    sched = supervisor.scheduler.stats
+    latencies = supervisor.sink.stats.latencies_s
+    return RunResult(
+        name="citywatch",
+        cameras=cameras,
+        wall_s=wall,
+        cpu_s=cpu,
+        camera_seconds=cameras * seconds,
+        frames_decoded=sum(w.source.stats.frames_decoded for w in workers),
+        frames_sampled=sum(w.counters.frames_sampled for w in workers),
+        frames_motion_skipped=sum(w.counters.frames_motion_skipped for w in workers),
+        frames_analysed=sum(w.counters.frames_analysed for w in workers),
+        detector_calls=sum(sched.detector_calls.values()),
+        frames_dropped=sched.jobs_dropped,
+        incidents=supervisor.sink.stats.incidents_stored,
+        latency_p50_s=statistics.median(latencies) if latencies else None,
+        latency_max_s=max(latencies) if latencies else None,
+        peak_rss_mb=rss.peak / 2**20,
+    )
+
+
+def run_naive(cameras: int, seconds: float, analytics_fps: float) -> RunResult:
+    pack = ModelPack.open(None)
+    roles = sorted({r for t in BENCH_TYPES for r in roles_for(t)})
+    detectors = [load_detector(pack, role, ModelSettings(intra_op_threads=1)) for role in roles]
+    clips = cycle(bench_clips())
+    decoded = sampled = calls = 0
+    with _PeakRss() as rss:
+        cpu0, wall0 = _cpu_seconds(), time.perf_counter()
+        for _ in range(cameras):
+            path, sampler, media_s = next(clips), Sampler(analytics_fps), 0.0
+            while media_s < seconds:  # loop the clip like the live cameras do
+                offset = media_s
+                with av.open(str(path)) as container:
+                    stream = container.streams.video[0]
+                    for frame in container.decode(stream):
+                        media_s = offset + float(frame.time or 0.0)
+                        if media_s >= seconds:
+                            break
+                        image = frame.to_ndarray(format="bgr24")
+                        decoded += 1
+                        if sampler.due(media_s):
+                            sampled += 1
+                            for detector in detectors:
+                                detector.detect(image)
+                                calls += 1
+                    media_s += 1 / float(stream.average_rate or 25)
+        cpu, wall = _cpu_seconds() - cpu0, time.perf_counter() - wall0
+    return RunResult(
+        "naive",
+        cameras,
+        wall,
+        cpu,
+        cameras * seconds,
+        decoded,
+        sampled,
+        0,
+        sampled,
+        calls,
+        0,
+        0,
+        None,
+        None,
+        rss.peak / 2**20,
+    )
+
+
+def format_table(ours: RunResult, naive: RunResult) -> str:
+    def row(label: str, fmt, key) -> str:
+        return f"| {label} | {fmt(key(ours))} | {fmt(key(naive))} |"
+
+    def num(v: float) -> str:
+        return f"{v:,.1f}"
+
+    def per_s(r: RunResult, v: float) -> float:
+        return v / r.wall_s if r.wall_s else 0.0
+
+    def opt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    ratio = (
+        ours.camera_seconds_per_cpu_s / naive.camera_seconds_per_cpu_s
+        if naive.camera_seconds_per_cpu_s
+        else 0
+    )
+    cores = psutil.cpu_count() or 1
+    lines = [
+        "| measure | citywatch | naive baseline |",
+        "|---|---|---|",
+        row("cameras", str, lambda r: r.cameras),
+        row("video per camera (s)", num, lambda r: r.camera_seconds / r.cameras),
+        row("wall time (s)", num, lambda r: r.wall_s),
+        row("CPU time (s)", num, lambda r: r.cpu_s),
+        row("CPU % (of one core)", num, lambda r: 100 * r.cpu_s / r.wall_s),
+        row("frames decoded/s", num, lambda r: per_s(r, r.frames_decoded)),
+        row("frames sampled/s", num, lambda r: per_s(r, r.frames_sampled)),
+        row("frames skipped by motion gate", str, lambda r: r.frames_motion_skipped),
+        row("frames analysed/s", num, lambda r: per_s(r, r.frames_analysed)),
+        row("detector calls/s", num, lambda r: per_s(r, r.detector_calls)),
+        row("frames dropped (queue full)", str, lambda r: r.frames_dropped),
+        row("incidents stored", str, lambda r: r.incidents),
+        row("latency frame to stored incident p50 (s)", opt, lambda r: r.latency_p50_s),
+        row("latency frame to stored incident max (s)", opt, lambda r: r.latency_max_s),
+        row("peak RSS (MB)", num, lambda r: r.peak_rss_mb),
+        row("camera-seconds per CPU-second", lambda v: f"{v:.2f}", lambda r: r.camera_seconds_per_cpu_s),
+        row(f"cameras sustainable on {cores} cores", num, lambda r: cores * r.camera_seconds_per_cpu_s),
+        "",
+        f"throughput ratio citywatch / naive (camera-seconds per CPU-second): **{ratio:.2f}x**",
+    ]
+    return "\n".join(lines)
+
+
+def run_bench(cameras: int, seconds: float, analytics_fps: float, out: str | None) -> int:
+    print(
+        f"citywatch bench: {cameras} cameras x {seconds:.0f} s at {analytics_fps} fps analytics, "
+        f"types {', '.join(BENCH_TYPES)}; machine: {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    ours = run_citywatch(cameras, seconds, analytics_fps)
+    naive = run_naive(cameras, seconds, analytics_fps)
+    print(format_table(ours, naive))
+    if out:
+        Path(out).write_text(json.dumps({"citywatch": asdict(ours), "naive": asdict(naive)}, indent=2))
+    return 0

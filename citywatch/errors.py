@@ -1,0 +1,15 @@
+"""The errors that mean "your input is wrong" (printed as one line), as opposed to bugs."""
+
+from citywatch.analytics.base import UnsupportedIncidentType
+from citywatch.incidents.evidence import EvidenceError
+from citywatch.incidents.store import StoreError
+from citywatch.media_analysis import MediaError
+from citywatch.perception.model_pack import ModelPackError
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    ModelPackError,
+    MediaError,
+    UnsupportedIncidentType,
+    StoreError,
+    EvidenceError,
+)

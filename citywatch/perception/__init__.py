@@ -1,0 +1,1 @@
+"""Model pack, ONNX Runtime sessions, detectors, tracker and the shared inference scheduler."""

@@ -1,0 +1,57 @@
+"""The pack's detectors by role: which model plays which part, and how it is loaded.
+
+A role is what the pipeline asks for ("coco", "fire_smoke"); a new model (weapons, helmets) is
+added by registering a loader for its role, without touching the callers.
+"""
+
+from collections.abc import Callable
+
+from citywatch.config import ModelSettings
+from citywatch.perception.model_pack import ModelPack, ModelPackError
+from citywatch.perception.runtime import create_session, metadata_class_names
+from citywatch.perception.yolo import YoloDetector
+
+DetectorLoader = Callable[[ModelPack, ModelSettings, float], YoloDetector]
+
+DETECTOR_MODELS: dict[str, str] = {"coco": "coco-yolov8n-int8-640", "fire_smoke": "fire-smoke-yolov8-416"}
+
+
+def load_yolo(pack: ModelPack, model: str, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
+    """A verified YOLOv8 model of the pack; class names from the manifest, else from the model."""
+    path = pack.verified_path(model)
+    session = create_session(path, settings)
+    classes = pack.spec(model).classes or metadata_class_names(session)
+    if not classes:
+        raise ModelPackError(f"model {model!r}: {path} has no class names in the manifest or its metadata")
+    return YoloDetector(session, classes, conf_threshold=conf_threshold, name=model)
+
+
+def _yolo_loader(model: str) -> DetectorLoader:
+    def load(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
+        return load_yolo(pack, model, settings, conf_threshold)
+
+    return load
+
+
+DETECTOR_LOADERS: dict[str, DetectorLoader] = {
+    role: _yolo_loader(model) for role, model in DETECTOR_MODELS.items()
+}
+
+
+def register_detector(role: str, loader: DetectorLoader) -> None:
+    """Make `role` loadable; later models (weapon, helmet) register here."""
+    if role in DETECTOR_LOADERS:
+        raise ValueError(f"detector role {role!r} is already registered")
+    DETECTOR_LOADERS[role] = loader
+
+
+def load_detector(
+    pack: ModelPack, role: str, settings: ModelSettings, conf_threshold: float = 0.25
+) -> YoloDetector:
+    """The detector for `role`, its model file verified against the manifest first."""
+    try:
+        loader = DETECTOR_LOADERS[role]
+    except KeyError:
+        known = ", ".join(sorted(DETECTOR_LOADERS))
+        raise ValueError(f"unknown detector role {role!r} (known: {known})") from None
+    return loader(pack, settings, conf_threshold)

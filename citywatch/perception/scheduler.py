@@ -1,0 +1,206 @@
+"""The one inference scheduler that all cameras share.
+
+Cameras submit frames without ever waiting; one worker thread takes a batch of jobs, runs each
+detector once over the frames that asked for it, and hands every job its result in submission
+order. When inference falls behind, the oldest waiting frames are dropped (and counted), so memory
+stays bounded and results stay fresh.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import supervision as sv
+
+from citywatch.video.frame import Frame
+
+log = logging.getLogger(__name__)
+
+
+class BatchDetector(Protocol):
+    """What the scheduler needs of a detector (YoloDetector is one)."""
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[sv.Detections]: ...
+
+
+@dataclass(frozen=True)
+class InferenceJob:
+    """One frame and the detector roles to run on it.
+
+    `on_done` is called on the scheduler's thread, so it should be quick (hand off, don't work).
+    `submitted_at` is `time.monotonic()`, the clock of `InferenceResult.finished_at`.
+    """
+
+    frame: Frame
+    roles: tuple[str, ...]
+    on_done: Callable[["InferenceResult"], None]
+    submitted_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class InferenceResult:
+    """Detections per role; a role whose detector failed is missing and named in `error`."""
+
+    job: InferenceJob
+    detections: dict[str, sv.Detections]
+    finished_at: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SchedulerStats:
+    jobs_submitted: int
+    jobs_done: int
+    jobs_dropped: int
+    detector_calls: dict[str, int]
+    frames_per_role: dict[str, int]
+    queue_depth: int
+    busy_seconds: float
+    errors: int
+
+
+class InferenceScheduler:
+    """Batches jobs from all cameras onto the detectors, on one worker thread."""
+
+    def __init__(
+        self,
+        detectors: Mapping[str, BatchDetector],
+        batch_size: int = 8,
+        max_wait_ms: float = 20,
+        queue_size: int = 64,
+    ) -> None:
+        if batch_size < 1 or queue_size < 1 or max_wait_ms < 0:
+            raise ValueError("batch_size and queue_size must be at least 1, max_wait_ms not negative")
+        self._detectors = dict(detectors)
+        self._batch_size = batch_size
+        self._max_wait_s = max_wait_ms / 1000
+        self._queue: deque[InferenceJob] = deque()
+        self._queue_size = queue_size
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._submitted = 0
+        self._done = 0
+        self._dropped = 0
+        self._errors = 0
+        self._busy_seconds = 0.0
+        self._calls = dict.fromkeys(self._detectors, 0)
+        self._frames = dict.fromkeys(self._detectors, 0)
+
+    def start(self) -> None:
+        with self._cond:
+            if self._thread is not None or self._stopping:
+                raise RuntimeError("the inference scheduler can be started once")
+            self._thread = threading.Thread(target=self._run, name="inference-scheduler", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop taking jobs and finish the ones already queued, so no analysed frame is lost.
+
+        Returns whether the worker finished within `timeout` seconds. Jobs queued on a scheduler
+        that was never started cannot be run and count as dropped.
+        """
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread = self._thread
+            if thread is None:
+                self._dropped += len(self._queue)
+                self._queue.clear()
+                return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def submit(self, job: InferenceJob) -> bool:
+        """Queue `job` without blocking; False when the scheduler is stopping.
+
+        When the queue is full the oldest waiting job is dropped (its `on_done` is never called).
+        """
+        unknown = [role for role in job.roles if role not in self._detectors]
+        if unknown:
+            raise ValueError(f"unknown detector roles {unknown} (known: {sorted(self._detectors)})")
+        with self._cond:
+            if self._stopping:
+                return False
+            if len(self._queue) >= self._queue_size:
+                self._queue.popleft()
+                self._dropped += 1
+            self._queue.append(job)
+            self._submitted += 1
+            self._cond.notify()
+        return True
+
+    @property
+    def stats(self) -> SchedulerStats:
+        with self._cond:
+            return SchedulerStats(
+                jobs_submitted=self._submitted,
+                jobs_done=self._done,
+                jobs_dropped=self._dropped,
+                detector_calls=dict(self._calls),
+                frames_per_role=dict(self._frames),
+                queue_depth=len(self._queue),
+                busy_seconds=self._busy_seconds,
+                errors=self._errors,
+            )
+
+    def _next_batch(self) -> list[InferenceJob]:
+        """Up to batch_size jobs: waits for the first, then up to max_wait for more; [] to exit."""
+        with self._cond:
+            while not self._queue and not self._stopping:
+                self._cond.wait()
+            batch: list[InferenceJob] = []
+            deadline = time.monotonic() + self._max_wait_s
+            while len(batch) < self._batch_size:
+                if self._queue:
+                    batch.append(self._queue.popleft())
+                    continue
+                remaining = deadline - time.monotonic()
+                if self._stopping or remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            return batch
+
+    def _run(self) -> None:
+        while batch := self._next_batch():
+            started = time.monotonic()
+            self._process(batch)
+            with self._cond:
+                self._busy_seconds += time.monotonic() - started
+
+    def _process(self, batch: list[InferenceJob]) -> None:
+        detections: list[dict[str, sv.Detections]] = [{} for _ in batch]
+        errors: list[list[str]] = [[] for _ in batch]
+        roles = dict.fromkeys(role for job in batch for role in job.roles)
+        for role in roles:
+            members = [i for i, job in enumerate(batch) if role in job.roles]
+            failed = False
+            try:
+                results = self._detectors[role].detect_batch([batch[i].frame.image for i in members])
+            except Exception as exc:
+                log.exception("detector %r failed on a batch of %d frames", role, len(members))
+                failed = True
+                for i in members:
+                    errors[i].append(f"{role}: {type(exc).__name__}: {exc}")
+            else:
+                for i, result in zip(members, results, strict=True):
+                    detections[i][role] = result
+            with self._cond:
+                self._calls[role] += 1
+                self._frames[role] += len(members)
+                self._errors += failed
+        for job, found, problems in zip(batch, detections, errors, strict=True):
+            result = InferenceResult(job, found, time.monotonic(), "; ".join(problems) or None)
+            try:
+                job.on_done(result)
+            except Exception:
+                log.exception("on_done of camera %r frame %d failed", job.frame.camera_id, job.frame.index)
+                with self._cond:
+                    self._errors += 1
+            with self._cond:
+                self._done += 1

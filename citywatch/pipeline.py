@@ -1,0 +1,239 @@
+"""The Supervisor: wires cameras, the shared inference scheduler, analyzers and the event sink.
+
+One way flow (DESIGN.md): CameraSource -> Sampler -> MotionGate -> InferenceScheduler ->
+Analyzers -> EventSink. Decoding runs on one thread per camera, inference on the scheduler's
+thread, storing on the sink's thread; the dispatcher thread here only moves the latest frame of
+each camera along, so a stalled camera or a slow model never blocks decoding of the others.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from citywatch.analytics.base import (
+    AnalysisInput,
+    Analyzer,
+    IncidentEnded,
+    IncidentEvent,
+    IncidentRaised,
+    create_analyzer,
+    models_for,
+    roles_for,
+)
+from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
+from citywatch.incidents.evidence import EvidenceWriter
+from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.incidents.sink import EventSink
+from citywatch.incidents.store import IncidentStore
+from citywatch.perception.detectors import load_detector
+from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
+from citywatch.perception.second_stage import load_second_stage
+from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
+from citywatch.video.frame import Frame
+from citywatch.video.motion import MotionGate
+from citywatch.video.ring_buffer import RingBuffer
+from citywatch.video.sampler import Sampler
+from citywatch.video.source import CameraSource
+from citywatch.video.state import CameraState, StateChange
+
+log = logging.getLogger(__name__)
+
+_DISPATCH_INTERVAL_S = 0.01
+
+
+@dataclass(slots=True)
+class CameraCounters:
+    frames_offered: int = 0
+    frames_sampled: int = 0
+    frames_motion_skipped: int = 0
+    frames_submitted: int = 0
+    frames_analysed: int = 0
+
+
+class CameraWorker:
+    """Everything per camera: its source, sampler, motion gate, ring buffer and analyzers."""
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        config: CitywatchConfig,
+        scheduler: InferenceScheduler,
+        emit: Callable[[IncidentEvent], None],
+        state_listeners: Sequence[Callable[[StateChange], None]] = (),
+        models: Mapping[str, object] | None = None,
+    ) -> None:
+        self.camera = camera
+        evidence = config.evidence
+        self.ring = RingBuffer(seconds=evidence.pre_roll_s + evidence.post_roll_s + 2, fps=evidence.clip_fps)
+        self.source = CameraSource(camera, config.health, on_frame=self.ring.append, on_state=self._on_state)
+        self.sampler = Sampler(camera.analytics_fps)
+        self.motion = MotionGate(config.motion_for(camera))
+        thresholds = config.thresholds_for(camera)
+        self.analyzers: list[Analyzer] = [
+            create_analyzer(t, camera, thresholds, models) for t in sorted(incident_types_of(camera))
+        ]
+        self.roles = tuple(sorted({role for a in self.analyzers for role in a.roles}))
+        self.tracker = ObjectTracker(camera.analytics_fps) if TRACKED_ROLE in self.roles else None
+        self.counters = CameraCounters()
+        self._scheduler = scheduler
+        self._emit = emit
+        self._offline_incident: Incident | None = None
+        self._state_listeners = state_listeners
+
+    def poll(self) -> None:
+        """Move this camera's newest frame along, if it is due and worth looking at."""
+        frame = self.source.take_latest()
+        if frame is None:
+            return
+        self.counters.frames_offered += 1
+        if not self.sampler.due(frame.timestamp):
+            return
+        self.counters.frames_sampled += 1
+        if not self.motion.check(frame).analyse:
+            self.counters.frames_motion_skipped += 1
+            return
+        if self.roles:
+            self.counters.frames_submitted += 1
+            self._scheduler.submit(InferenceJob(frame, self.roles, self._on_result))
+
+    def _on_result(self, result: InferenceResult) -> None:
+        if result.error is not None:
+            return
+        self.counters.frames_analysed += 1
+        frame = result.job.frame
+        tracks = None
+        if self.tracker is not None and TRACKED_ROLE in result.detections:
+            tracks = self.tracker.update(result.detections[TRACKED_ROLE], frame.timestamp)
+        analysis = AnalysisInput(frame, result.detections, tracks)
+        for analyzer in self.analyzers:
+            try:
+                events = analyzer.update(analysis)
+            except Exception:
+                log.exception(
+                    "camera %s: %s analyzer failed on frame %d",
+                    self.camera.id,
+                    analyzer.incident_type,
+                    analysis.frame.index,
+                )
+                continue
+            for event in events:
+                self._emit(event)
+
+    def _on_state(self, change: StateChange) -> None:
+        log.info("camera %s: %s -> %s (%s)", change.camera_id, change.previous, change.current, change.reason)
+        if change.current is CameraState.OFFLINE and self._offline_incident is None:
+            self._offline_incident = self._offline(change)
+            self._emit(IncidentRaised(self._offline_incident))
+        elif change.current is CameraState.STREAMING and self._offline_incident is not None:
+            self._emit(IncidentEnded(self._offline_incident.id, self.camera.id, change.at))
+            self._offline_incident = None
+        for listener in self._state_listeners:
+            try:
+                listener(change)
+            except Exception:
+                log.exception("camera state listener %r failed", listener)
+
+    def _offline(self, change: StateChange) -> Incident:
+        last = self.ring.frames_between(0, change.at)
+        last_frame: Frame | None = last[-1] if last else None
+        return Incident(
+            type=IncidentType.CAMERA_OFFLINE,
+            camera_id=self.camera.id,
+            started_at=change.at,
+            confidence=1.0,
+            frame_index=last_frame.index if last_frame else None,
+            boxes=[] if last_frame is None else [EvidenceBox((0, 0, 0, 0), "last frame before offline", 1.0)],
+            details={"reason": change.reason, "last_error": self.source.stats.last_error},
+            frame=last_frame.image if last_frame else None,
+        )
+
+
+class Supervisor:
+    """Builds and runs the whole pipeline for one config on one machine."""
+
+    def __init__(self, config: CitywatchConfig) -> None:
+        self.config = config
+        cameras = [c for c in config.cameras if c.enabled]
+        types = {t for c in cameras for t in incident_types_of(c)}
+        roles = sorted({role for t in types for role in roles_for(t)})
+        pack = ModelPack.open(config.models.path)
+        detectors = {role: load_detector(pack, role, config.models) for role in roles}
+        second_stage = {
+            name: load_second_stage(name, config.models)
+            for name in sorted({m for t in types for m in models_for(t)})
+        }
+        self.scheduler = InferenceScheduler(
+            detectors,
+            batch_size=config.models.batch_size,
+            max_wait_ms=config.models.max_wait_ms,
+            queue_size=config.models.queue_size,
+        )
+        self.store = IncidentStore(config.storage.database_url)
+        self.store.upgrade()
+        self.evidence = EvidenceWriter(config.storage.evidence_dir, config.evidence)
+        self.sink = EventSink(self.store, self.evidence, config.evidence, self._clip_frames)
+        self.state_listeners: list[Callable[[StateChange], None]] = []
+        """Called on a camera's decode thread with every state change (notifiers, the API)."""
+        self.workers = {
+            c.id: CameraWorker(
+                c, config, self.scheduler, self.sink.submit, self.state_listeners, second_stage
+            )
+            for c in cameras
+        }
+        self._stop = threading.Event()
+        self._dispatcher: threading.Thread | None = None
+
+    def _clip_frames(self, camera_id: str, start: float, end: float) -> Sequence[Frame]:
+        return self.workers[camera_id].ring.frames_between(start, end)
+
+    def start(self) -> None:
+        self.sink.start()
+        self.scheduler.start()
+        for worker in self.workers.values():
+            worker.source.start()
+        self._dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
+        self._dispatcher.start()
+        log.info(
+            "citywatch running: %d cameras, detectors %s",
+            len(self.workers),
+            ", ".join(sorted({r for w in self.workers.values() for r in w.roles})) or "none",
+        )
+
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            for worker in self.workers.values():
+                try:
+                    worker.poll()
+                except Exception:
+                    log.exception("camera %s: dispatching a frame failed", worker.camera.id)
+            self._stop.wait(_DISPATCH_INTERVAL_S)
+
+    def run(self, duration: float | None = None) -> None:
+        """Run until `duration` seconds have passed or stop() is called (e.g. from a signal)."""
+        self.start()
+        try:
+            self._stop.wait(duration)
+        finally:
+            self.stop()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        """Clean shutdown: no new frames, finish inference already queued, store every incident and clip."""
+        self._stop.set()
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+            self._dispatcher = None
+        self.scheduler.stop(timeout=30)
+        for worker in self.workers.values():
+            worker.source.stop()
+        self.sink.stop()
+        self.store.dispose()
+        log.info(
+            "citywatch stopped: %d incidents stored, %d clips",
+            self.sink.stats.incidents_stored,
+            self.sink.stats.clips_written,
+        )

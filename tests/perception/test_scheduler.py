@@ -1,0 +1,133 @@
+import threading
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pytest
+
+from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
+from citywatch.perception.yolo import YoloDetector
+from citywatch.video.frame import Frame
+
+Frames = Callable[[str, Iterable[int]], list[np.ndarray]]
+
+
+class Results:
+    """Collects results in the order the scheduler delivers them."""
+
+    def __init__(self) -> None:
+        self.items: list[InferenceResult] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, result: InferenceResult) -> None:
+        with self.lock:
+            self.items.append(result)
+
+    def keys(self) -> list[tuple[str, int]]:
+        return [(r.job.frame.camera_id, r.job.frame.index) for r in self.items]
+
+
+def _job(
+    camera: str, index: int, image: np.ndarray, roles: tuple[str, ...], on_done: Results
+) -> InferenceJob:
+    return InferenceJob(Frame(camera, index, 0.0, image), roles, on_done)
+
+
+@pytest.fixture
+def detectors(coco: YoloDetector, fire_smoke: YoloDetector) -> dict[str, YoloDetector]:
+    return {"coco": coco, "fire_smoke": fire_smoke}
+
+
+def test_jobs_from_many_cameras_are_batched_and_answered_in_order(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    images = frames("person", [100, 300]) + frames("car", [224, 232])
+    results, submitted, order_lock = Results(), [], threading.Lock()
+    scheduler = InferenceScheduler(detectors, batch_size=4, max_wait_ms=50)
+    scheduler.start()
+
+    def camera(name: str) -> None:
+        for index in range(4):
+            roles = ("coco", "fire_smoke") if index % 2 else ("coco",)
+            with order_lock:  # the queue's order is the order jobs got into it
+                assert scheduler.submit(_job(name, index, images[index], roles, results))
+                submitted.append((name, index))
+
+    threads = [threading.Thread(target=camera, args=(f"cam{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert scheduler.stop(timeout=60)
+
+    assert results.keys() == submitted
+    stats = scheduler.stats
+    assert (stats.jobs_submitted, stats.jobs_done, stats.jobs_dropped, stats.queue_depth) == (12, 12, 0, 0)
+    assert stats.frames_per_role == {"coco": 12, "fire_smoke": 6}
+    assert stats.detector_calls["coco"] >= 3  # at most 4 frames a call
+    assert stats.busy_seconds > 0 and stats.errors == 0
+    for result in results.items:
+        assert result.error is None and set(result.detections) == set(result.job.roles)
+        assert result.finished_at >= result.job.submitted_at
+        expected = detectors["coco"].detect(result.job.frame.image)
+        np.testing.assert_allclose(result.detections["coco"].xyxy, expected.xyxy)
+    person = results.items[submitted.index(("cam0", 1))].detections["coco"]
+    assert "person" in person.data["class_name"]
+
+
+def test_a_full_queue_drops_the_oldest_jobs(detectors: dict[str, YoloDetector], frames: Frames) -> None:
+    image = frames("car", [232])[0]
+    results = Results()
+    scheduler = InferenceScheduler(detectors, batch_size=8, max_wait_ms=0, queue_size=2)
+    for index in range(5):  # not started yet: nothing is taken off the queue
+        assert scheduler.submit(_job("cam", index, image, ("coco",), results))
+    assert (scheduler.stats.jobs_dropped, scheduler.stats.queue_depth) == (3, 2)
+    scheduler.start()
+    assert scheduler.stop(timeout=30)
+    assert results.keys() == [("cam", 3), ("cam", 4)]
+    assert scheduler.stats.detector_calls == {"coco": 1, "fire_smoke": 0}  # both in one batch
+
+
+def test_stop_finishes_queued_jobs_then_refuses_new_ones(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    image = frames("person", [300])[0]
+    results = Results()
+    scheduler = InferenceScheduler(detectors, batch_size=2)
+    scheduler.start()
+    for index in range(6):
+        scheduler.submit(_job("cam", index, image, ("fire_smoke",), results))
+    assert scheduler.stop(timeout=30)
+    assert len(results.items) == 6 and scheduler.stats.jobs_done == 6
+    assert not scheduler.submit(_job("cam", 6, image, ("coco",), results))
+
+
+def test_failures_are_reported_and_the_worker_goes_on(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    image = frames("car", [232])[0]
+    results = Results()
+
+    def failing_callback(result: InferenceResult) -> None:
+        raise RuntimeError("operator display went away")
+
+    scheduler = InferenceScheduler(detectors, batch_size=8, max_wait_ms=0)
+    broken = np.zeros((0, 0, 3), dtype=np.uint8)  # a frame no detector can read
+    scheduler.submit(_job("cam", 0, broken, ("coco",), results))
+    scheduler.submit(_job("cam", 1, image, ("coco", "fire_smoke"), results))
+    scheduler.submit(_job("cam", 2, image, ("fire_smoke",), failing_callback))
+    scheduler.submit(_job("cam", 3, image, ("fire_smoke",), results))
+    scheduler.start()
+    assert scheduler.stop(timeout=30)
+
+    first, second, last = results.items
+    # The coco call of that batch failed, for every frame in it; fire_smoke still ran.
+    assert first.error is not None and first.error.startswith("coco:")
+    assert second.error == first.error and set(second.detections) == {"fire_smoke"}
+    assert last.error is None and "fire_smoke" in last.detections
+    assert scheduler.stats.jobs_done == 4 and scheduler.stats.errors == 2
+
+
+def test_an_unknown_role_is_refused(detectors: dict[str, YoloDetector], frames: Frames) -> None:
+    scheduler = InferenceScheduler(detectors)
+    with pytest.raises(ValueError, match="weapon"):
+        scheduler.submit(_job("cam", 0, frames("car", [0])[0], ("weapon",), Results()))
