@@ -26,6 +26,8 @@ from citywatch.incidents.evidence import EvidenceWriter
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
+from citywatch.notifiers.dispatcher import build_notifier
+from citywatch.notifiers.live import LiveHub
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
@@ -50,6 +52,8 @@ class CameraCounters:
     frames_motion_skipped: int = 0
     frames_submitted: int = 0
     frames_analysed: int = 0
+    detections: int = 0
+    """Boxes found by the detectors in this camera's analysed frames."""
 
 
 class CameraWorker:
@@ -102,6 +106,7 @@ class CameraWorker:
         if result.error is not None:
             return
         self.counters.frames_analysed += 1
+        self.counters.detections += sum(len(d) for d in result.detections.values())
         frame = result.job.frame
         tracks = None
         if self.tracker is not None and TRACKED_ROLE in result.detections:
@@ -156,13 +161,13 @@ class Supervisor:
     def __init__(self, config: CitywatchConfig) -> None:
         self.config = config
         cameras = [c for c in config.cameras if c.enabled]
-        types = {t for c in cameras for t in incident_types_of(c)}
-        roles = sorted({role for t in types for role in roles_for(t)})
+        needs = [(t, c.id) for c in cameras for t in sorted(incident_types_of(c))]
+        roles = sorted({role for t, camera_id in needs for role in roles_for(t, camera_id)})
         pack = ModelPack.open(config.models.path)
         detectors = {role: load_detector(pack, role, config.models) for role in roles}
         second_stage = {
             name: load_second_stage(name, config.models)
-            for name in sorted({m for t in types for m in models_for(t)})
+            for name in sorted({m for t, camera_id in needs for m in models_for(t, camera_id)})
         }
         self.scheduler = InferenceScheduler(
             detectors,
@@ -170,12 +175,19 @@ class Supervisor:
             max_wait_ms=config.models.max_wait_ms,
             queue_size=config.models.queue_size,
         )
-        self.store = IncidentStore(config.storage.database_url)
+        self.store = IncidentStore(
+            config.storage.database_url, group_window_s=config.incidents.group_window_s
+        )
         self.store.upgrade()
         self.evidence = EvidenceWriter(config.storage.evidence_dir, config.evidence)
         self.sink = EventSink(self.store, self.evidence, config.evidence, self._clip_frames)
         self.state_listeners: list[Callable[[StateChange], None]] = []
         """Called on a camera's decode thread with every state change (notifiers, the API)."""
+        self.live = LiveHub()
+        """Incidents and camera states for WebSocket clients (the API's /api/live)."""
+        self.notifier = build_notifier(config.notifications, self.store, self.live)
+        self.sink.subscribe(self.notifier.on_incident)
+        self.state_listeners.append(self.notifier.on_state_change)
         self.workers = {
             c.id: CameraWorker(
                 c, config, self.scheduler, self.sink.submit, self.state_listeners, second_stage
@@ -189,6 +201,7 @@ class Supervisor:
         return self.workers[camera_id].ring.frames_between(start, end)
 
     def start(self) -> None:
+        self.notifier.start()
         self.sink.start()
         self.scheduler.start()
         for worker in self.workers.values():
@@ -231,6 +244,7 @@ class Supervisor:
         for worker in self.workers.values():
             worker.source.stop()
         self.sink.stop()
+        self.notifier.stop()  # after the sink: the incidents it stored last are alerted too
         self.store.dispose()
         log.info(
             "citywatch stopped: %d incidents stored, %d clips",

@@ -100,14 +100,14 @@ def _registration(incident_type: IncidentType, camera_id: str | None = None) -> 
         ) from None
 
 
-def roles_for(incident_type: IncidentType) -> tuple[str, ...]:
-    """Detector roles the analyzer of this type needs."""
-    return _registration(incident_type).roles
+def roles_for(incident_type: IncidentType, camera_id: str | None = None) -> tuple[str, ...]:
+    """Detector roles the analyzer of this type needs (`camera_id` names the asker in errors)."""
+    return _registration(incident_type, camera_id).roles
 
 
-def models_for(incident_type: IncidentType) -> tuple[str, ...]:
-    """Second-stage models the analyzer of this type needs."""
-    return _registration(incident_type).models
+def models_for(incident_type: IncidentType, camera_id: str | None = None) -> tuple[str, ...]:
+    """Second-stage models the analyzer of this type needs (`camera_id` names the asker in errors)."""
+    return _registration(incident_type, camera_id).models
 
 
 def create_analyzer(

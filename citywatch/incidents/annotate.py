@@ -40,18 +40,18 @@ def annotate(incident: Incident, image: np.ndarray) -> np.ndarray:
         canvas = sv.LabelAnnotator(
             color=_PALETTE, text_scale=max(0.4, 0.6 * scale), text_thickness=thickness, smart_position=True
         ).annotate(canvas, detections, labels=labels)
-    _draw_header(canvas, header_text(incident), scale)
-    return canvas
+    return _with_header(canvas, header_text(incident), scale)
 
 
-def _draw_header(canvas: np.ndarray, text: str, scale: float) -> None:
-    """White text on a black bar across the top, readable on any scene."""
+def _with_header(image: np.ndarray, text: str, scale: float) -> np.ndarray:
+    """The image below a black bar with white text: readable on any scene, and never hiding the
+    top of the picture (where smoke boxes often are)."""
     font_scale = max(0.45, 0.7 * scale)
     thickness = max(1, round(1.5 * scale))
     (_, text_height), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
     pad = max(4, text_height // 2)
     bar_height = text_height + baseline + 2 * pad
-    cv2.rectangle(canvas, (0, 0), (canvas.shape[1], bar_height), (0, 0, 0), thickness=cv2.FILLED)
+    canvas = cv2.copyMakeBorder(image, bar_height, 0, 0, 0, cv2.BORDER_CONSTANT, value=(0, 0, 0))
     cv2.putText(
         canvas,
         text,
@@ -62,3 +62,4 @@ def _draw_header(canvas: np.ndarray, text: str, scale: float) -> None:
         thickness,
         cv2.LINE_AA,
     )
+    return canvas

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentStatus, IncidentType
-from citywatch.incidents.schema import IncidentRow
+from citywatch.incidents.schema import CameraStatusRow, IncidentRow
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,14 @@ class StoredIncident:
     clip_path: str | None
     evidence_error: str | None
     created_at: datetime
+    locked: bool = False
+    """Evidence lock: retention never deletes this incident's evidence."""
+    group_id: str | None = None
+    """Id of the first incident of its group of related ones (same camera and type, close in time)."""
+    assigned_user: str | None = None
+    assigned_unit: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (times as ISO 8601 with offset), e.g. for `citywatch incidents list --json`."""
@@ -88,7 +96,23 @@ class StoredIncident:
             "clip_path": self.clip_path,
             "evidence_error": self.evidence_error,
             "created_at": self.created_at.isoformat(),
+            "locked": self.locked,
+            "group_id": self.group_id,
+            "assigned_user": self.assigned_user,
+            "assigned_unit": self.assigned_unit,
+            "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
+            "acknowledged_by": self.acknowledged_by,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """The last known health state of a camera (a `CameraState` value) and since when."""
+
+    camera_id: str
+    state: str
+    reason: str | None
+    since: datetime
 
 
 class IncidentStore:
@@ -96,7 +120,8 @@ class IncidentStore:
 
     Safe to share between threads. `retries` and `backoff_s` set how long an operation keeps
     trying through a database outage (by default about 6 s in all); `sqlite_busy_timeout_ms` is how
-    long SQLite waits for another writer's lock before that counts as a failed try.
+    long SQLite waits for another writer's lock before that counts as a failed try. An incident
+    started within `group_window_s` after another of the same camera and type joins its group.
     """
 
     def __init__(
@@ -106,13 +131,21 @@ class IncidentStore:
         retries: int = 5,
         backoff_s: float = 0.2,
         sqlite_busy_timeout_ms: int = 5000,
+        group_window_s: float = 300,
     ) -> None:
-        self._engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)
+        # hide_parameters: an error message must never carry a password hash or token hash into a log.
+        self._engine = create_engine(
+            url, pool_pre_ping=True, json_serializer=_json_dumps, hide_parameters=True
+        )
         if self._engine.dialect.name == "sqlite":
+            database = self._engine.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
             _configure_sqlite(self._engine, sqlite_busy_timeout_ms)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._retries = retries
         self._backoff_s = backoff_s
+        self._group_window_s = group_window_s
 
     @property
     def engine(self) -> Engine:
@@ -153,17 +186,39 @@ class IncidentStore:
         """
         values = _row_values(incident, snapshot_path, clip_path, evidence_error)
         dialect_insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
-        statement = (
-            dialect_insert(IncidentRow)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(IncidentRow.id)  # no row back when the id was already there
-        )
 
         def run(session: Session) -> bool:
+            values["group_id"] = self._group_of(session, values)
+            statement = (
+                dialect_insert(IncidentRow)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(IncidentRow.id)  # no row back when the id was already there
+            )
             return session.execute(statement).first() is not None
 
         return self._write(f"add incident {incident.id}", run)
+
+    def _group_of(self, session: Session, values: dict[str, Any]) -> str:
+        """The group of the newest earlier incident of the same camera and type, if it started at most
+        `group_window_s` before this one; else this incident starts a group of its own."""
+        started_at: datetime = values["started_at"]
+        query = (
+            select(IncidentRow.group_id, IncidentRow.id)
+            .where(
+                IncidentRow.camera_id == values["camera_id"],
+                IncidentRow.type == values["type"],
+                IncidentRow.started_at <= started_at,
+                IncidentRow.started_at >= started_at - timedelta(seconds=self._group_window_s),
+                IncidentRow.id != values["id"],
+            )
+            .order_by(IncidentRow.started_at.desc(), IncidentRow.id.desc())
+            .limit(1)
+        )
+        previous = session.execute(query).first()
+        if previous is None:
+            return values["id"]
+        return previous.group_id or previous.id
 
     def set_clip(self, incident_id: str, clip_path: str | None, evidence_error: str | None = None) -> bool:
         """Record the clip (or why there is none); False when there is no such incident."""
@@ -192,7 +247,7 @@ class IncidentStore:
             query = query.where(IncidentRow.camera_id == camera_id)
         if open_only:
             query = query.where(IncidentRow.ended_at.is_(None))
-        return self._read("list incidents", lambda s: [_stored(row) for row in s.scalars(query)])
+        return self._read("list incidents", lambda s: [stored_incident(row) for row in s.scalars(query)])
 
     def with_evidence(self) -> list[StoredIncident]:
         """Every incident that still has a snapshot or clip, oldest first (for retention)."""
@@ -201,18 +256,55 @@ class IncidentStore:
             .where((IncidentRow.snapshot_path.is_not(None)) | (IncidentRow.clip_path.is_not(None)))
             .order_by(IncidentRow.started_at, IncidentRow.id)
         )
-        return self._read("list incidents with evidence", lambda s: [_stored(r) for r in s.scalars(query)])
+        return self._read(
+            "list incidents with evidence", lambda s: [stored_incident(r) for r in s.scalars(query)]
+        )
 
     def get(self, incident_id: str) -> StoredIncident | None:
         def run(session: Session) -> StoredIncident | None:
             row = session.get(IncidentRow, incident_id)
-            return _stored(row) if row is not None else None
+            return stored_incident(row) if row is not None else None
 
         return self._read(f"get incident {incident_id}", run)
 
     def count(self) -> int:
         query = select(func.count()).select_from(IncidentRow)
         return self._read("count incidents", lambda s: s.scalar(query))
+
+    def set_camera_state(self, camera_id: str, state: str, reason: str | None, since: float) -> None:
+        """Remember `camera_id`'s latest health state (since `since`, epoch seconds)."""
+        values = {"camera_id": camera_id, "state": state, "reason": reason, "since": _utc(since)}
+
+        def run(session: Session) -> None:
+            row = session.get(CameraStatusRow, camera_id)
+            if row is None:
+                session.add(CameraStatusRow(**values))
+            else:
+                row.state, row.reason, row.since = values["state"], values["reason"], values["since"]
+
+        self._write(f"store state of camera {camera_id}", run)
+
+    def camera_states(self) -> dict[str, CameraStatus]:
+        """The last known state of every camera that ever reported one."""
+
+        def run(session: Session) -> dict[str, CameraStatus]:
+            return {
+                row.camera_id: CameraStatus(row.camera_id, row.state, row.reason, row.since)
+                for row in session.scalars(select(CameraStatusRow))
+            }
+
+        return self._read("read camera states", run)
+
+    def read(self, action: str, work: Callable[[Session], T]) -> T:
+        """Run `work` in a read session, with this store's retries; `action` names it in errors.
+
+        For modules that keep their own tables in this database (lifecycle, users, audit).
+        """
+        return self._read(action, work)
+
+    def write(self, action: str, work: Callable[[Session], T]) -> T:
+        """Run `work` in one transaction, committed when it returns, with this store's retries."""
+        return self._write(action, work)
 
     def dispose(self) -> None:
         """Close every pooled connection (the store can still be used; it reconnects)."""
@@ -313,7 +405,8 @@ def _row_values(
     }
 
 
-def _stored(row: IncidentRow) -> StoredIncident:
+def stored_incident(row: IncidentRow) -> StoredIncident:
+    """The plain value of an incident row (for modules that query the table themselves)."""
     return StoredIncident(
         id=row.id,
         type=row.type,
@@ -330,4 +423,10 @@ def _stored(row: IncidentRow) -> StoredIncident:
         clip_path=row.clip_path,
         evidence_error=row.evidence_error,
         created_at=row.created_at,
+        locked=row.locked,
+        group_id=row.group_id,
+        assigned_user=row.assigned_user,
+        assigned_unit=row.assigned_unit,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
     )

@@ -1,0 +1,167 @@
+"""The whole pipeline on real clips: cameras in, incidents with evidence out."""
+
+from pathlib import Path
+
+import av
+import cv2
+import pytest
+
+from citywatch.config import CitywatchConfig, parse_config
+from citywatch.incidents.model import IncidentType
+from citywatch.incidents.store import IncidentStore
+from citywatch.paths import datasets_dir
+from citywatch.perception.model_pack import ModelPackError
+from citywatch.pipeline import Supervisor
+
+FIRE_CLIP = datasets_dir() / "fire_smoke" / "videos" / "furg_house6.mp4"
+STREET_CLIP = datasets_dir() / "streets" / "car-detection.mp4"
+PEOPLE_CLIP = datasets_dir() / "streets" / "one-by-one-person-detection.mp4"
+
+
+def make_config(
+    tmp_path: Path, cameras: list[dict], database_url: str | None = None, **extra
+) -> CitywatchConfig:
+    raw = {
+        "storage": {
+            "database_url": database_url or f"sqlite:///{tmp_path / 'cw.db'}",
+            "evidence_dir": str(tmp_path / "evidence"),
+        },
+        "evidence": {"pre_roll_s": 2, "post_roll_s": 2, "clip_fps": 10},
+        "health": {
+            "stalled_after_s": 1,
+            "offline_after_s": 2,
+            "backoff_initial_s": 0.2,
+            "backoff_max_s": 0.5,
+        },
+        "models": {"intra_op_threads": 1},
+        "cameras": cameras,
+        **extra,
+    }
+    return parse_config(raw, source="test", base_dir=tmp_path)
+
+
+def camera(camera_id: str, url: Path | str, **extra) -> dict:
+    return {
+        "id": camera_id,
+        "url": str(url),
+        "loop": True,
+        "analytics_fps": 2,
+        "incident_types": ["fire"],
+        **extra,
+    }
+
+
+def run(config: CitywatchConfig, seconds: float) -> Supervisor:
+    supervisor = Supervisor(config)
+    supervisor.run(seconds)
+    return supervisor
+
+
+def stored(config: CitywatchConfig):
+    store = IncidentStore(config.storage.database_url)
+    try:
+        return store.list(limit=1000)
+    finally:
+        store.dispose()
+
+
+def assert_playable_clip(path: Path, min_seconds: float) -> None:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        frames = list(container.decode(stream))
+    assert len(frames) >= 10
+    assert float(frames[-1].time - frames[0].time) >= min_seconds
+
+
+@pytest.mark.slow
+def test_fire_clip_stores_one_fire_incident_with_snapshot_and_clip(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [camera("fire-cam", FIRE_CLIP), camera("street-cam", PEOPLE_CLIP)])
+    supervisor = run(config, 9)
+
+    incidents = stored(config)
+    fire = [i for i in incidents if i.type is IncidentType.FIRE]
+    assert [i.camera_id for i in fire] == ["fire-cam"], "one incident per camera episode, none on the street"
+    incident = fire[0]
+    assert incident.subtype in {"fire", "smoke"} and incident.confidence >= 0.4
+    assert incident.boxes and all(b.label in {"fire", "smoke"} for b in incident.boxes)
+    assert incident.frame_index is not None and incident.evidence_error is None
+
+    snapshot = config.storage.evidence_dir / incident.snapshot_path
+    image = cv2.imread(str(snapshot))
+    assert image is not None and image.shape[1] == 426
+    assert incident.clip_path is not None
+    assert_playable_clip(config.storage.evidence_dir / incident.clip_path, min_seconds=2.5)
+
+    counters = supervisor.workers["fire-cam"].counters
+    assert counters.frames_analysed >= 10
+    assert supervisor.sink.stats.latencies_s and max(supervisor.sink.stats.latencies_s) < 5
+
+
+@pytest.mark.slow
+def test_street_only_config_stores_no_incident(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [camera("street-a", STREET_CLIP), camera("street-b", PEOPLE_CLIP)])
+    supervisor = run(config, 12)
+    assert stored(config) == []
+    analysed = sum(w.counters.frames_analysed for w in supervisor.workers.values())
+    assert analysed >= 10, "the detector really looked at the streets"
+
+
+@pytest.mark.slow
+def test_clean_shutdown_before_post_roll_keeps_incident_and_clip(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path, [camera("fire-cam", FIRE_CLIP)], evidence={"pre_roll_s": 2, "post_roll_s": 30}
+    )
+    run(config, 5)  # the post-roll (30 s) is far from over when it stops
+    (incident,) = stored(config)
+    assert incident.clip_path is not None, "the open clip was finished at shutdown"
+    assert_playable_clip(config.storage.evidence_dir / incident.clip_path, min_seconds=1)
+
+
+@pytest.mark.slow
+def test_broken_cameras_do_not_stop_the_others(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64)
+    config = make_config(
+        tmp_path,
+        [
+            camera("missing", tmp_path / "no-such-video.mp4"),
+            camera("corrupt", corrupt),
+            camera("refused", "rtsp://127.0.0.1:9/none"),
+            camera("fire-cam", FIRE_CLIP),
+        ],
+    )
+    supervisor = run(config, 8)
+    by_camera = {}
+    for incident in stored(config):
+        by_camera.setdefault(incident.camera_id, set()).add(incident.type)
+    assert by_camera.get("fire-cam") == {IncidentType.FIRE}
+    for broken in ("missing", "corrupt", "refused"):
+        assert by_camera.get(broken) == {IncidentType.CAMERA_OFFLINE}, broken
+        assert supervisor.workers[broken].source.stats.last_error
+    assert "no-such-video.mp4" in supervisor.workers["missing"].source.stats.last_error
+
+
+def test_model_with_wrong_hash_is_refused_and_stored_incidents_survive(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [camera("fire-cam", FIRE_CLIP)])
+    store = IncidentStore(config.storage.database_url)
+    store.upgrade()
+    from citywatch.incidents.model import Incident
+
+    store.add(
+        Incident(IncidentType.FIRE, "fire-cam", 1_700_000_000.0, 0.9, subtype="fire"), snapshot_path=None
+    )
+    store.dispose()
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    real = datasets_dir().parent / "models"
+    (pack / "manifest.json").write_text((real / "manifest.json").read_text())
+    for model in real.glob("*.onnx"):
+        (pack / model.name).symlink_to(model)
+    (pack / "fire-smoke-yolov8-416.onnx").unlink()
+    (pack / "fire-smoke-yolov8-416.onnx").write_bytes(b"not the model")
+    broken = config.model_copy(update={"models": config.models.model_copy(update={"path": pack})})
+    with pytest.raises(ModelPackError, match=r"fire-smoke-yolov8-416\.onnx.*sha256|sha256.*fire-smoke"):
+        Supervisor(broken)
+    assert len(stored(config)) == 1
