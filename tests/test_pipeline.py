@@ -12,6 +12,7 @@ from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
 from citywatch.perception.model_pack import ModelPackError
 from citywatch.pipeline import Supervisor
+from citywatch.video.state import CameraState
 
 FIRE_CLIP = datasets_dir() / "fire_smoke" / "videos" / "furg_house6.mp4"
 STREET_CLIP = datasets_dir() / "streets" / "car-detection.mp4"
@@ -165,3 +166,47 @@ def test_model_with_wrong_hash_is_refused_and_stored_incidents_survive(tmp_path:
     with pytest.raises(ModelPackError, match=r"fire-smoke-yolov8-416\.onnx.*sha256|sha256.*fire-smoke"):
         Supervisor(broken)
     assert len(stored(config)) == 1
+
+
+@pytest.mark.slow
+def test_rtsp_camera_outage_is_an_offline_incident_closed_on_recovery(
+    tmp_path: Path, rtsp_server, wait_until
+) -> None:
+    config = make_config(
+        tmp_path, [camera("rtsp-cam", rtsp_server.url, loop=False), camera("fire-cam", FIRE_CLIP)]
+    )
+    supervisor = Supervisor(config)
+    changes = []
+    supervisor.state_listeners.append(changes.append)
+    supervisor.start()
+    try:
+        rtsp = supervisor.workers["rtsp-cam"].source
+        wait_until(lambda: rtsp.state is CameraState.STREAMING, 10, "the RTSP camera streaming")
+        rtsp_server.kill()
+        wait_until(lambda: rtsp.state is CameraState.OFFLINE, 15, "the RTSP camera offline")
+        wait_until(lambda: _offline_rows(config, open_only=True), 5, "an open camera_offline incident")
+        fire_frames_during_outage = supervisor.workers["fire-cam"].source.stats.frames_decoded
+        rtsp_server.start()
+        wait_until(lambda: rtsp.state is CameraState.STREAMING, 20, "the RTSP camera back")
+        wait_until(lambda: not _offline_rows(config, open_only=True), 5, "the offline incident closed")
+    finally:
+        supervisor.stop()
+
+    (offline,) = _offline_rows(config, open_only=False)
+    assert offline.camera_id == "rtsp-cam" and offline.ended_at is not None
+    assert offline.snapshot_path, "the last frame before the outage is the snapshot"
+    rtsp_states = [c.current for c in changes if c.camera_id == "rtsp-cam"]
+    assert CameraState.STALLED in rtsp_states or CameraState.RECONNECTING in rtsp_states
+    assert rtsp_states.index(CameraState.OFFLINE) < len(rtsp_states) - 1
+    assert rtsp_states[-1] is CameraState.STOPPED and rtsp_states[-2] is CameraState.STREAMING
+    fire_states = [c.current for c in changes if c.camera_id == "fire-cam"]
+    assert fire_states == [CameraState.CONNECTING, CameraState.STREAMING, CameraState.STOPPED]
+    assert supervisor.workers["fire-cam"].source.stats.frames_decoded > fire_frames_during_outage
+
+
+def _offline_rows(config: CitywatchConfig, open_only: bool):
+    store = IncidentStore(config.storage.database_url)
+    try:
+        return store.list(type=IncidentType.CAMERA_OFFLINE, open_only=open_only)
+    finally:
+        store.dispose()
