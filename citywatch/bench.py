@@ -32,7 +32,7 @@ from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.video.sampler import Sampler
 
-BENCH_TYPES = (IncidentType.FIRE,)
+DEFAULT_TYPES = (IncidentType.FIRE,)
 
 
 def bench_clips() -> list[Path]:
@@ -96,7 +96,9 @@ def _cpu_seconds() -> float:
     return times.user + times.system
 
 
-def _bench_config(cameras: int, analytics_fps: float, workdir: Path) -> CitywatchConfig:
+def _bench_config(
+    cameras: int, analytics_fps: float, types: tuple[IncidentType, ...], workdir: Path
+) -> CitywatchConfig:
     clips = cycle(bench_clips())
     return CitywatchConfig(
         cameras=[
@@ -106,7 +108,7 @@ def _bench_config(cameras: int, analytics_fps: float, workdir: Path) -> Citywatc
                 loop=True,
                 realtime=True,
                 analytics_fps=analytics_fps,
-                incident_types=[t.value for t in BENCH_TYPES],
+                incident_types=[t.value for t in types],
             )
             for i in range(cameras)
         ],
@@ -118,11 +120,13 @@ def _bench_config(cameras: int, analytics_fps: float, workdir: Path) -> Citywatc
     )
 
 
-def run_citywatch(cameras: int, seconds: float, analytics_fps: float) -> RunResult:
+def run_citywatch(
+    cameras: int, seconds: float, analytics_fps: float, types: tuple[IncidentType, ...] = DEFAULT_TYPES
+) -> RunResult:
     from citywatch.pipeline import Supervisor
 
     with tempfile.TemporaryDirectory(prefix="citywatch-bench-") as tmp:
-        supervisor = Supervisor(_bench_config(cameras, analytics_fps, Path(tmp)))
+        supervisor = Supervisor(_bench_config(cameras, analytics_fps, types, Path(tmp)))
         with _PeakRss() as rss:
             cpu0, wall0 = _cpu_seconds(), time.perf_counter()
             supervisor.run(seconds)
@@ -149,9 +153,11 @@ def run_citywatch(cameras: int, seconds: float, analytics_fps: float) -> RunResu
     )
 
 
-def run_naive(cameras: int, seconds: float, analytics_fps: float) -> RunResult:
+def run_naive(
+    cameras: int, seconds: float, analytics_fps: float, types: tuple[IncidentType, ...] = DEFAULT_TYPES
+) -> RunResult:
     pack = ModelPack.open(None)
-    roles = sorted({r for t in BENCH_TYPES for r in roles_for(t)})
+    roles = sorted({r for t in types for r in roles_for(t)})
     detectors = [load_detector(pack, role, ModelSettings(intra_op_threads=1)) for role in roles]
     clips = cycle(bench_clips())
     decoded = sampled = calls = 0
@@ -240,14 +246,20 @@ def format_table(ours: RunResult, naive: RunResult) -> str:
     return "\n".join(lines)
 
 
-def run_bench(cameras: int, seconds: float, analytics_fps: float, out: str | None) -> int:
+def run_bench(
+    cameras: int,
+    seconds: float,
+    analytics_fps: float,
+    out: str | None,
+    types: tuple[IncidentType, ...] = DEFAULT_TYPES,
+) -> int:
     print(
         f"citywatch bench: {cameras} cameras x {seconds:.0f} s at {analytics_fps} fps analytics, "
-        f"types {', '.join(BENCH_TYPES)}; machine: {os.cpu_count()} CPUs",
+        f"types {', '.join(types)}; machine: {os.cpu_count()} CPUs",
         flush=True,
     )
-    ours = run_citywatch(cameras, seconds, analytics_fps)
-    naive = run_naive(cameras, seconds, analytics_fps)
+    ours = run_citywatch(cameras, seconds, analytics_fps, types)
+    naive = run_naive(cameras, seconds, analytics_fps, types)
     print(format_table(ours, naive))
     if out:
         Path(out).write_text(json.dumps({"citywatch": asdict(ours), "naive": asdict(naive)}, indent=2))

@@ -1,4 +1,5 @@
-"""`citywatch run | detect | models verify | incidents list | bench`."""
+"""`citywatch run | detect | models verify | incidents list | bench | eval | eval-data build`,
+and (from citywatch.api.commands) `serve | db upgrade | users | retention run`."""
 
 import argparse
 import json
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 from citywatch import __version__
+from citywatch.api.commands import add_commands as add_platform_commands
 from citywatch.config import CitywatchConfig, ConfigError, load_config
 
 log = logging.getLogger("citywatch")
@@ -91,7 +93,34 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from citywatch.bench import run_bench
 
     _setup_logging(args.log_level or "WARNING")
-    return run_bench(cameras=args.cameras, seconds=args.seconds, analytics_fps=args.fps, out=args.out)
+    from citywatch.incidents.model import IncidentType
+
+    types = tuple(IncidentType(t.strip()) for t in args.types.split(",") if t.strip())
+    return run_bench(args.cameras, args.seconds, args.fps, args.out, types)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from citywatch.evaluation.command import EVAL_ERRORS, evaluate, evaluate_boxes
+
+    config = _load(args.config)
+    _setup_logging(args.log_level or "WARNING")
+    try:
+        if args.boxes:
+            return evaluate_boxes(config, Path(args.dir), args.split, args.types, args.conf, args.out)
+        return evaluate(config, Path(args.dir), args.types, args.workers, args.fps, args.out)
+    except EVAL_ERRORS as exc:
+        print(f"citywatch: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_eval_data_build(args: argparse.Namespace) -> int:
+    from citywatch.evaluation.command import EVAL_ERRORS, build_dataset
+
+    try:
+        return build_dataset(args.name, Path(args.out))
+    except EVAL_ERRORS as exc:
+        print(f"citywatch: {exc}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,8 +167,36 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--cameras", type=int, default=4, help="simultaneous cameras")
     bench.add_argument("--seconds", type=float, default=30, help="seconds of video per camera")
     bench.add_argument("--fps", type=float, default=2.0, help="analytics frames per second")
+    bench.add_argument("--types", default="fire", help="incident types on every camera (default: fire)")
     bench.add_argument("--out", help="also write the results as JSON here")
     bench.set_defaults(func=cmd_bench)
+
+    evaluation = sub.add_parser("eval", help="run the pipeline on a labelled folder and score it")
+    evaluation.add_argument("dir", help="folder with labels.csv (file,label); with --boxes a YOLO dataset")
+    evaluation.add_argument("--out", help="write the JSON report here")
+    evaluation.add_argument(
+        "--types", help="comma-separated incident types (default: those with an analyzer the labels name)"
+    )
+    evaluation.add_argument("--workers", type=int, default=1, help="processes, each with its own models")
+    evaluation.add_argument("--fps", type=float, default=2.0, help="analysed frames per second of video")
+    evaluation.add_argument("--config", help="take model settings and thresholds from this cameras.yaml")
+    evaluation.add_argument(
+        "--boxes", action="store_true", help="score detector boxes (precision, recall, AP@0.5 per class)"
+    )
+    evaluation.add_argument("--split", default="val", help="with --boxes: images/<split>, labels/<split>")
+    evaluation.add_argument(
+        "--conf", type=float, default=0.4, help="with --boxes: confidence of the precision/recall point"
+    )
+    evaluation.set_defaults(func=cmd_eval)
+
+    eval_data = sub.add_parser("eval-data", help="evaluation folders built from ../shared/datasets")
+    eval_data_sub = eval_data.add_subparsers(dest="eval_data_command", required=True)
+    eval_build = eval_data_sub.add_parser("build", help="labels.csv + symlinks for one evaluation set")
+    eval_build.add_argument("name", help="fire_val, fire_tune, streets, fight, fall, helmet or accident")
+    eval_build.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
+    eval_build.set_defaults(func=cmd_eval_data_build)
+
+    add_platform_commands(sub)  # serve, db upgrade, users add|list, retention run
     return parser
 
 

@@ -50,20 +50,29 @@ class Zone(StrictModel):
 
 
 class FireThresholds(StrictModel):
+    # Defaults tuned with scripts/eval/tune_fire.py (tuning and held-out numbers in docs/ACCURACY.md).
     min_confidence: float = Field(
-        default=0.4, ge=0, le=1, description="A smoke or fire box below this confidence is ignored."
+        default=0.25, ge=0, le=1, description="A fire box below this confidence is ignored."
+    )
+    smoke_min_confidence: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="A smoke box below this confidence is ignored: the model calls haze, dust and dark "
+        "clothes smoke at 0.4-0.6 far more often than it calls anything fire (see docs/ACCURACY.md).",
     )
     max_area_fraction: float = Field(
-        default=0.9,
+        default=1.0,
         gt=0,
         le=1,
-        description="A box covering more of the frame than this is ignored: the model calls empty grey "
-        "scenes (asphalt, haze) smoke over the whole frame.",
+        description="A box covering more of the frame than this is ignored. The model calls empty grey "
+        "scenes (asphalt, haze) smoke over the whole frame; real CCTV smoke also fills most of it, so "
+        "the default (1.0: off) leaves this to persistence; lower it for a camera over grey asphalt.",
     )
     persist_frames: int = Field(
-        default=3, ge=1, description="Sampled frames with smoke or fire, out of `window_frames`, to raise."
+        default=4, ge=1, description="Sampled frames with smoke or fire, out of `window_frames`, to raise."
     )
-    window_frames: int = Field(default=5, ge=1, description="Sliding window of sampled frames.")
+    window_frames: int = Field(default=6, ge=1, description="Sliding window of sampled frames.")
     clear_after_s: float = Field(
         default=60, gt=0, description="Seconds without smoke or fire that end an episode (one incident each)."
     )
@@ -75,8 +84,83 @@ class FireThresholds(StrictModel):
         return self
 
 
+class NoHelmetThresholds(StrictModel):
+    min_head_px: float = Field(
+        default=8,
+        ge=1,
+        description="Riders whose head (estimated from the person box) is smaller, in px, are not judged.",
+    )
+    min_rider_overlap: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Share of a person box's lower half that must lie on a motorcycle box: a rider.",
+    )
+    min_probability: float = Field(
+        default=0.6,
+        ge=0.5,
+        le=1,
+        description="Mean no-helmet probability of a rider's no-helmet judgements needed to raise.",
+    )
+    persist_frames: int = Field(
+        default=3, ge=1, description="No-helmet judgements of a rider, out of `window_frames`, to raise."
+    )
+    window_frames: int = Field(default=5, ge=1, description="A rider's most recent judgements considered.")
+
+    @model_validator(mode="after")
+    def _persist_fits_window(self) -> Self:
+        if self.persist_frames > self.window_frames:
+            raise ValueError("persist_frames must not exceed window_frames")
+        return self
+
+
+class FallThresholds(StrictModel):
+    min_person_confidence: float = Field(
+        default=0.25, ge=0, le=1, description="COCO person boxes below this confidence are not posed."
+    )
+    min_frame_pose_confidence: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Still images: people MoveNet finds in the whole frame (missed by the detector) "
+        "at or above this score are posed too.",
+    )
+    min_probability: float = Field(
+        default=0.5, gt=0, le=1, description="Fall-classifier probability at which a pose counts as fallen."
+    )
+    upright_max_probability: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="A pose below this fall probability, in a box taller than wide, counts as upright.",
+    )
+    max_fall_s: float = Field(
+        default=3.0, gt=0, description="Video: the track was upright at most this long before lying."
+    )
+    min_down_s: float = Field(
+        default=2.0, ge=0, description="Video: the track stays down this long before the incident."
+    )
+    persist_frames: int = Field(
+        default=2,
+        ge=1,
+        description="Fallen poses of a track, out of its last `window_frames`, to count as down. "
+        "With window_frames 1 (still images) one fallen pose raises: a single frame has no past.",
+    )
+    window_frames: int = Field(default=3, ge=1, description="A track's most recent poses considered.")
+
+    @model_validator(mode="after")
+    def _persist_fits_window(self) -> Self:
+        if self.persist_frames > self.window_frames:
+            raise ValueError("persist_frames must not exceed window_frames")
+        return self
+
+
 class Thresholds(StrictModel):
     fire: FireThresholds = Field(default_factory=FireThresholds, description="Smoke and fire.")
+    no_helmet: NoHelmetThresholds = Field(
+        default_factory=NoHelmetThresholds, description="Motorcycle riders without a helmet."
+    )
+    fall: FallThresholds = Field(default_factory=FallThresholds, description="People who fall.")
 
 
 class MotionSettings(StrictModel):

@@ -214,6 +214,11 @@ class Supervisor:
             ", ".join(sorted({r for w in self.workers.values() for r in w.roles})) or "none",
         )
 
+    @property
+    def running(self) -> bool:
+        """Started and not stopped: frames are being dispatched."""
+        return self._dispatcher is not None and self._dispatcher.is_alive() and not self._stop.is_set()
+
     def _dispatch(self) -> None:
         while not self._stop.is_set():
             for worker in self.workers.values():

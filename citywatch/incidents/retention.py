@@ -1,8 +1,8 @@
 """Evidence retention: delete snapshots and clips by age, then by total size, oldest first.
 
-Only files referenced by incident rows are considered; the rows themselves stay (an operator's
-report still needs them), only their paths are cleared. Evidence of an incident whose
-`details["evidence_locked"]` is true is never deleted (the seam for incident locking).
+Only files referenced by incident rows are considered; the rows themselves are never deleted
+(an operator's report, and an open incident above all, still needs them), only their paths are
+cleared. Evidence of a locked incident (`IncidentLifecycle.set_locked`) is never deleted.
 """
 
 import time
@@ -47,7 +47,7 @@ def apply_retention(
     for incident, files in incidents:  # oldest first
         if incident.started_at >= cutoff and total <= max_total_bytes:
             break  # every later incident is younger still, and the total fits
-        if incident.details.get("evidence_locked"):
+        if incident.locked:
             report.locked_skipped += 1
             continue
         freed, all_deleted = _delete(root, files, report)

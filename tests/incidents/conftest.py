@@ -44,9 +44,11 @@ def pg_database_url() -> Iterator[str]:
         )
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        # A new connection: a test may have restarted the server meanwhile (test_sink_database_restart).
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -14,12 +14,13 @@ import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
 
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentStatus, IncidentType
 from citywatch.incidents.schema import Base
-from citywatch.incidents.store import IncidentStore, StoreError
+from citywatch.incidents.store import MIGRATIONS_DIR, IncidentStore, StoreError
 
 T0 = 1_700_000_000.25  # 2023-11-14 22:13:20.25 UTC
 
@@ -177,11 +178,13 @@ def test_migration_creates_the_schema_from_empty_and_upgrade_is_idempotent(db_ur
 
     store.upgrade()
     inspector = inspect(store.engine)
-    assert set(inspector.get_table_names()) == {"incidents", "alembic_version"}
+    assert set(inspector.get_table_names()) == set(Base.metadata.tables) | {"alembic_version"}
     assert {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("incidents")} == {
         "ix_incidents_camera_id_started_at": ["camera_id", "started_at"],
         "ix_incidents_type_started_at": ["type", "started_at"],
         "ix_incidents_status": ["status"],
+        "ix_incidents_started_at_id": ["started_at", "id"],
+        "ix_incidents_group_id": ["group_id"],
     }
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
@@ -190,7 +193,8 @@ def test_migration_creates_the_schema_from_empty_and_upgrade_is_idempotent(db_ur
     store.add(incident, None)
     store.upgrade()  # a no-op: same revision, data untouched
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert versions == [ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()]
     assert store.get(incident.id) is not None
     store.dispose()
 
@@ -278,8 +282,9 @@ def test_postgresql_connections_killed_by_a_restart_are_replaced(pg_database_url
         assert store.add(second, None)
         assert store.count() == 2
     finally:
-        with store.engine.begin() as connection:
-            connection.execute(text("DROP TABLE incidents, alembic_version"))
+        metadata = MetaData()
+        metadata.reflect(store.engine)
+        metadata.drop_all(store.engine)
         store.dispose()
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from citywatch.incidents.lifecycle import IncidentLifecycle
 from citywatch.incidents.model import Incident, IncidentType
 from citywatch.incidents.retention import apply_retention
 from citywatch.incidents.store import IncidentStore
@@ -17,8 +18,7 @@ def add_with_files(
     store: IncidentStore, root: Path, days_ago: float, sizes: tuple[int, int], locked: bool = False
 ) -> Incident:
     """An incident `days_ago` old with a snapshot and a clip of the given sizes on disk."""
-    details: dict[str, object] = {"evidence_locked": True} if locked else {}
-    incident = Incident(IncidentType.FIGHT, "cam01", NOW - days_ago * DAY, 0.7, details=details)
+    incident = Incident(IncidentType.FIGHT, "cam01", NOW - days_ago * DAY, 0.7)
     relative = []
     for suffix, size in zip((".jpg", ".mp4"), sizes, strict=True):
         path = f"cam01/day-{days_ago:g}/{incident.id}{suffix}"
@@ -26,6 +26,8 @@ def add_with_files(
         (root / path).write_bytes(b"x" * size)
         relative.append(path)
     store.add(incident, relative[0], relative[1])
+    if locked:
+        IncidentLifecycle(store).set_locked(incident.id, "supervisor1", True)
     return incident
 
 

@@ -1,0 +1,73 @@
+"""The audit log: who viewed which evidence and who changed what, readable by admins only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from citywatch.incidents.schema import AuditRow
+from citywatch.incidents.store import IncidentStore
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    ip: str | None
+    details: dict[str, Any]
+
+
+class AuditLog:
+    def __init__(self, store: IncidentStore, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def record(
+        self,
+        actor: str,
+        action: str,
+        target: str | None = None,
+        ip: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an entry; `details` must never hold a secret (password, token)."""
+        row = AuditRow(
+            at=datetime.fromtimestamp(self._clock(), UTC),
+            actor=actor,
+            action=action,
+            target=target,
+            ip=ip,
+            details=details or {},
+        )
+        self._store.write(f"record audit entry {action}", lambda session: session.add(row))
+
+    def entries(
+        self,
+        limit: int = 100,
+        before_id: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first; `before_id` pages back from an entry."""
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(AuditRow.id < before_id)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        if action is not None:
+            query = query.where(AuditRow.action == action)
+        return self._store.read(
+            "read the audit log",
+            lambda session: [
+                AuditEntry(r.id, r.at, r.actor, r.action, r.target, r.ip, r.details)
+                for r in session.scalars(query)
+            ],
+        )

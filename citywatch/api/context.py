@@ -1,0 +1,66 @@
+"""What the API's handlers share: the store and the services over it, the cameras of the config,
+the running Supervisor (if any). One per app, kept in `app.state.context`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+
+from citywatch.api.audit import AuditLog
+from citywatch.api.camera_monitor import CameraMonitor
+from citywatch.api.ratelimit import LoginRateLimiter
+from citywatch.config import ApiSettings, CameraConfig, CitywatchConfig
+from citywatch.incidents.lifecycle import IncidentLifecycle
+from citywatch.incidents.store import IncidentStore
+from citywatch.incidents.users import UserDirectory
+
+if TYPE_CHECKING:
+    from citywatch.pipeline import Supervisor
+
+
+@dataclass
+class ApiContext:
+    store: IncidentStore
+    users: UserDirectory
+    lifecycle: IncidentLifecycle
+    audit: AuditLog
+    monitor: CameraMonitor
+    limiter: LoginRateLimiter
+    cameras: Sequence[CameraConfig]
+    evidence_dir: Path
+    settings: ApiSettings
+    supervisor: Supervisor | None = None
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    @classmethod
+    def build(
+        cls,
+        config: CitywatchConfig,
+        store: IncidentStore,
+        supervisor: Supervisor | None = None,
+        password_hasher: PasswordHasher | None = None,
+    ) -> ApiContext:
+        """Services over `store` (already migrated) for `config`; `supervisor` when the pipeline runs."""
+        api = config.api
+        return cls(
+            store=store,
+            users=UserDirectory(
+                store, session_ttl_s=api.session_hours * 3600, password_hasher=password_hasher
+            ),
+            lifecycle=IncidentLifecycle(store),
+            audit=AuditLog(store),
+            monitor=CameraMonitor(store),
+            limiter=LoginRateLimiter(api.login_max_failures, api.login_window_s),
+            cameras=config.cameras,
+            evidence_dir=config.storage.evidence_dir,
+            settings=api,
+            supervisor=supervisor,
+        )

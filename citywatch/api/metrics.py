@@ -1,0 +1,101 @@
+"""Prometheus metrics at /metrics, read from the Supervisor's counters at scrape time (a
+collector, not counters updated on the hot path) and from the store (incidents by status).
+
+Without a running pipeline only the store's numbers and the last known camera states appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from citywatch.api.context import ApiContext
+from citywatch.incidents.schema import IncidentRow
+from citywatch.video.state import CameraState
+
+
+class CitywatchCollector(Collector):
+    def __init__(self, context: ApiContext) -> None:
+        self._context = context
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._store_metrics()
+        yield from self._camera_states()
+        supervisor = self._context.supervisor
+        if supervisor is None:
+            return
+        frames = CounterMetricFamily(
+            "citywatch_frames", "Frames per camera and stage", labels=["camera", "stage"]
+        )
+        detections = CounterMetricFamily(
+            "citywatch_detections", "Detector boxes per camera", labels=["camera"]
+        )
+        for camera_id, worker in supervisor.workers.items():
+            counters = worker.counters
+            source = worker.source.stats
+            for stage, value in (
+                ("decoded", source.frames_decoded),
+                ("dropped", source.frames_dropped),
+                ("sampled", counters.frames_sampled),
+                ("motion_skipped", counters.frames_motion_skipped),
+                ("submitted", counters.frames_submitted),
+                ("analysed", counters.frames_analysed),
+            ):
+                frames.add_metric([camera_id, stage], value)
+            detections.add_metric([camera_id], counters.detections)
+        yield frames
+        yield detections
+        scheduler = supervisor.scheduler.stats
+        queue = GaugeMetricFamily("citywatch_queue_depth", "Items waiting per queue", labels=["queue"])
+        queue.add_metric(["inference"], scheduler.queue_depth)
+        queue.add_metric(["store_outbox"], supervisor.sink.stats.outbox)
+        yield queue
+        dropped = CounterMetricFamily("citywatch_inference_dropped", "Frames dropped by the inference queue")
+        dropped.add_metric([], scheduler.jobs_dropped)
+        yield dropped
+        sink = supervisor.sink.stats
+        stored = CounterMetricFamily("citywatch_incidents_stored", "Incidents stored by this process")
+        stored.add_metric([], sink.incidents_stored)
+        yield stored
+        errors = CounterMetricFamily("citywatch_evidence_errors", "Snapshots and clips that failed")
+        errors.add_metric([], sink.evidence_errors)
+        yield errors
+
+    def _store_metrics(self) -> Iterator[Metric]:
+        query = select(IncidentRow.type, IncidentRow.status, func.count()).group_by(
+            IncidentRow.type, IncidentRow.status
+        )
+        rows = self._context.store.read(
+            "count incidents for metrics", lambda s: [tuple(row) for row in s.execute(query)]
+        )
+        incidents = GaugeMetricFamily(
+            "citywatch_incidents", "Stored incidents by type and status", labels=["type", "status"]
+        )
+        for type_, status, count in rows:
+            incidents.add_metric([type_.value, status.value], count)
+        yield incidents
+
+    def _camera_states(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily(
+            "citywatch_camera_state", "1 for each camera's current health state", labels=["camera", "state"]
+        )
+        states = self._context.monitor.states()
+        for camera in self._context.cameras:
+            current = states.get(camera.id)
+            for state in CameraState:
+                gauge.add_metric([camera.id, state.value], 1.0 if current and current.state == state else 0.0)
+        yield gauge
+
+
+def metrics_registry(context: ApiContext) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(CitywatchCollector(context))
+    return registry
+
+
+def render(registry: CollectorRegistry) -> tuple[bytes, str]:
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,230 @@
+"""Incidents: the list (filters, sorting, cursor pages), one incident with its history and group,
+and what operators do to them."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+
+from citywatch.api.auth import Context, Operator, Supervisor, Viewer, client_address
+from citywatch.api.schemas import (
+    Assignment,
+    IncidentDetail,
+    IncidentEventOut,
+    IncidentOut,
+    IncidentPage,
+    NoteIn,
+    StatusChange,
+)
+from citywatch.incidents.lifecycle import Action, IncidentNotFound, LifecycleError, TransitionError
+from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.incidents.search import CursorError, IncidentFilter, SortKey, search
+from citywatch.incidents.store import StoredIncident
+from citywatch.incidents.users import Principal
+
+router = APIRouter(prefix="/incidents", tags=["incidents"])
+T = TypeVar("T")
+
+IncidentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+CameraId = Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+_NOT_FOUND = {404: {"description": "No such incident"}}
+_CONFLICT = {409: {"description": "Not allowed in the incident's current status"}}
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Query times without an offset are taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def incident_filter(
+    type: list[IncidentType] | None = None,
+    camera: list[CameraId] | None = None,
+    status: list[IncidentStatus] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    group: str | None = None,
+) -> IncidentFilter:
+    return IncidentFilter(
+        types=type or (),
+        camera_ids=camera or (),
+        statuses=status or (),
+        since=utc(since),
+        until=utc(until),
+        group_id=group,
+    )
+
+
+@router.get("", responses={400: {"description": "Invalid cursor"}})
+def list_incidents(
+    principal: Viewer,
+    context: Context,
+    type: Annotated[list[IncidentType] | None, Query(description="Any of these types.")] = None,
+    camera: Annotated[list[CameraId] | None, Query(description="Any of these cameras.")] = None,
+    status: Annotated[list[IncidentStatus] | None, Query(description="Any of these statuses.")] = None,
+    since: Annotated[datetime | None, Query(description="Started at or after (UTC if no offset).")] = None,
+    until: Annotated[datetime | None, Query(description="Started before (UTC if no offset).")] = None,
+    group: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="Group id.")] = None,
+    sort: SortKey = SortKey.NEWEST,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the last page.")
+    ] = None,
+) -> IncidentPage:
+    where = incident_filter(type, camera, status, since, until, group)
+    try:
+        page = search(context.store, where, sort=sort, limit=limit, cursor=cursor)
+    except CursorError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return IncidentPage(items=[IncidentOut.of(i) for i in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{incident_id}", responses=_NOT_FOUND)
+def get_incident(incident_id: IncidentId, principal: Viewer, context: Context) -> IncidentDetail:
+    return _detail(context, _get(context, incident_id))
+
+
+@router.post("/{incident_id}/acknowledge", responses=_NOT_FOUND | _CONFLICT)
+def acknowledge(
+    incident_id: IncidentId,
+    principal: Operator,
+    context: Context,
+    request: Request,
+    body: StatusChange | None = None,
+) -> IncidentDetail:
+    return _status_action(context, request, principal, incident_id, Action.ACKNOWLEDGE, body)
+
+
+@router.post("/{incident_id}/assign", responses=_NOT_FOUND | _CONFLICT)
+def assign(
+    incident_id: IncidentId, body: Assignment, principal: Operator, context: Context, request: Request
+) -> IncidentDetail:
+    """Assign to a user (by name) or to a unit (free text, e.g. 'Patrol 3')."""
+    return _status_action(
+        context, request, principal, incident_id, Action.ASSIGN, body, user=body.user, unit=body.unit
+    )
+
+
+@router.post("/{incident_id}/resolve", responses=_NOT_FOUND | _CONFLICT)
+def resolve(
+    incident_id: IncidentId,
+    principal: Operator,
+    context: Context,
+    request: Request,
+    body: StatusChange | None = None,
+) -> IncidentDetail:
+    return _status_action(context, request, principal, incident_id, Action.RESOLVE, body)
+
+
+@router.post("/{incident_id}/false_alarm", responses=_NOT_FOUND | _CONFLICT)
+def false_alarm(
+    incident_id: IncidentId,
+    principal: Operator,
+    context: Context,
+    request: Request,
+    body: StatusChange | None = None,
+) -> IncidentDetail:
+    return _status_action(context, request, principal, incident_id, Action.FALSE_ALARM, body)
+
+
+@router.post("/{incident_id}/notes", status_code=status.HTTP_201_CREATED, responses=_NOT_FOUND)
+def add_note(
+    incident_id: IncidentId, body: NoteIn, principal: Operator, context: Context, request: Request
+) -> IncidentEventOut:
+    event = _lifecycle(lambda: context.lifecycle.add_note(incident_id, principal.actor, body.note))
+    _audit(context, request, principal, Action.NOTE, incident_id)
+    return IncidentEventOut.of(event)
+
+
+@router.post("/{incident_id}/lock", responses=_NOT_FOUND)
+def lock(
+    incident_id: IncidentId,
+    principal: Supervisor,
+    context: Context,
+    request: Request,
+    body: StatusChange | None = None,
+) -> IncidentDetail:
+    """Keep the evidence: retention never deletes a locked incident's snapshot and clip."""
+    return _lock(context, request, principal, incident_id, True, body)
+
+
+@router.post("/{incident_id}/unlock", responses=_NOT_FOUND)
+def unlock(
+    incident_id: IncidentId,
+    principal: Supervisor,
+    context: Context,
+    request: Request,
+    body: StatusChange | None = None,
+) -> IncidentDetail:
+    return _lock(context, request, principal, incident_id, False, body)
+
+
+def _get(context: Context, incident_id: str) -> StoredIncident:
+    incident = context.store.get(incident_id)
+    if incident is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident")
+    return incident
+
+
+def _detail(context: Context, incident: StoredIncident) -> IncidentDetail:
+    history = [IncidentEventOut.of(e) for e in context.lifecycle.history(incident.id)]
+    related: list[str] = []
+    if incident.group_id is not None:
+        group = search(context.store, IncidentFilter(group_id=incident.group_id), limit=100)
+        related = [other.id for other in group.items if other.id != incident.id]
+    return IncidentDetail(**IncidentOut.of(incident).model_dump(), history=history, related=related)
+
+
+def _lifecycle(change: Callable[[], T]) -> T:
+    try:
+        return change()
+    except IncidentNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident") from None
+    except TransitionError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except LifecycleError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+def _status_action(
+    context: Context,
+    request: Request,
+    principal: Principal,
+    incident_id: str,
+    action: Action,
+    body: StatusChange | Assignment | None,
+    user: str | None = None,
+    unit: str | None = None,
+) -> IncidentDetail:
+    note = body.note if body is not None else None
+    incident = _lifecycle(
+        lambda: context.lifecycle.change_status(
+            incident_id, action, principal.actor, note=note, user=user, unit=unit
+        )
+    )
+    _audit(context, request, principal, action, incident_id)
+    return _detail(context, incident)
+
+
+def _lock(
+    context: Context,
+    request: Request,
+    principal: Principal,
+    incident_id: str,
+    locked: bool,
+    body: StatusChange | None,
+) -> IncidentDetail:
+    note = body.note if body is not None else None
+    incident = _lifecycle(lambda: context.lifecycle.set_locked(incident_id, principal.actor, locked, note))
+    _audit(context, request, principal, Action.LOCK if locked else Action.UNLOCK, incident_id)
+    return _detail(context, incident)
+
+
+def _audit(
+    context: Context, request: Request, principal: Principal, action: Action, incident_id: str
+) -> None:
+    context.audit.record(
+        principal.actor, f"incident.{action.value}", f"incident:{incident_id}", client_address(request)
+    )

@@ -1,0 +1,248 @@
+"""Request and response bodies of the API (pydantic): the OpenAPI schema is generated from these.
+
+Free text is refused when it holds a NUL character (PostgreSQL cannot store one), and every
+string has a length limit, so a hostile body is a 422, never a database error.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from citywatch.incidents.lifecycle import Action, IncidentEvent
+from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.incidents.store import StoredIncident
+from citywatch.incidents.users import ApiToken, Role, User
+
+NAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
+UnitName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class Box(BaseModel):
+    xyxy: tuple[float, float, float, float]
+    label: str
+    confidence: float
+
+
+class IncidentOut(BaseModel):
+    id: str
+    type: IncidentType
+    subtype: str | None
+    camera_id: str
+    status: IncidentStatus
+    confidence: float
+    started_at: datetime
+    ended_at: datetime | None
+    frame_index: int | None
+    boxes: list[Box]
+    details: dict[str, Any]
+    snapshot_url: str | None = Field(description="Evidence snapshot (JPEG); None when there is none.")
+    clip_url: str | None = Field(description="Evidence clip (MP4, seekable); None when there is none.")
+    evidence_error: str | None
+    created_at: datetime
+    locked: bool
+    group_id: str | None
+    assigned_user: str | None
+    assigned_unit: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+    @classmethod
+    def of(cls, incident: StoredIncident) -> IncidentOut:
+        base = f"/api/incidents/{incident.id}"
+        return cls(
+            id=incident.id,
+            type=incident.type,
+            subtype=incident.subtype,
+            camera_id=incident.camera_id,
+            status=incident.status,
+            confidence=incident.confidence,
+            started_at=incident.started_at,
+            ended_at=incident.ended_at,
+            frame_index=incident.frame_index,
+            boxes=[Box(xyxy=b.xyxy, label=b.label, confidence=b.confidence) for b in incident.boxes],
+            details=incident.details,
+            snapshot_url=f"{base}/snapshot" if incident.snapshot_path else None,
+            clip_url=f"{base}/clip" if incident.clip_path else None,
+            evidence_error=incident.evidence_error,
+            created_at=incident.created_at,
+            locked=incident.locked,
+            group_id=incident.group_id,
+            assigned_user=incident.assigned_user,
+            assigned_unit=incident.assigned_unit,
+            acknowledged_at=incident.acknowledged_at,
+            acknowledged_by=incident.acknowledged_by,
+        )
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None on the last.")
+
+
+class IncidentEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: Action
+    from_status: IncidentStatus | None
+    to_status: IncidentStatus | None
+    note: str | None
+    details: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: IncidentEvent) -> IncidentEventOut:
+        return cls(
+            id=event.id,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            note=event.note,
+            details=event.details,
+        )
+
+
+class IncidentDetail(IncidentOut):
+    history: list[IncidentEventOut]
+    related: list[str] = Field(description="Ids of the other incidents of its group, newest first.")
+
+
+class StatusChange(BaseModel):
+    note: Text | None = None
+
+
+class Assignment(BaseModel):
+    """Exactly one of `user` (a user name) or `unit` (a police unit, free text)."""
+
+    user: Name | None = None
+    unit: UnitName | None = None
+    note: Text | None = None
+
+
+class NoteIn(BaseModel):
+    note: Text
+
+
+class CameraOut(BaseModel):
+    id: str
+    name: str
+    enabled: bool
+    incident_types: list[str]
+    location: dict[str, float] | None
+    state: str | None = Field(description="Last known health state; None if never reported.")
+    state_since: datetime | None
+    state_reason: str | None
+    live: bool = Field(description="Whether the state comes from a pipeline running in this process.")
+
+
+class StatsOut(BaseModel):
+    since: datetime | None
+    until: datetime | None
+    timezone: str
+    total: int
+    by_type: dict[str, int]
+    by_camera: dict[str, int]
+    by_status: dict[str, int]
+    by_hour: dict[int, int]
+    by_day: dict[str, int]
+    false_alarm_rate: float | None
+    acknowledged: int
+    mean_time_to_acknowledge_s: float | None
+    median_time_to_acknowledge_s: float | None
+
+
+class LoginIn(BaseModel):
+    username: Name
+    password: Password
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    user: str
+    role: Role
+
+
+class Me(BaseModel):
+    actor: str
+    role: Role
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id, name=user.name, role=user.role, disabled=user.disabled, created_at=user.created_at
+        )
+
+
+class UserIn(BaseModel):
+    name: Name
+    role: Role
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+
+
+class UserPatch(BaseModel):
+    role: Role | None = None
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)] | None = None
+    disabled: bool | None = None
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenOut:
+        return cls(
+            id=token.id,
+            name=token.name,
+            role=token.role,
+            created_by=token.created_by,
+            created_at=token.created_at,
+            revoked_at=token.revoked_at,
+        )
+
+
+class TokenIn(BaseModel):
+    name: Name
+    role: Role
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret, shown this once; only its hash is stored.")
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    ip: str | None
+    details: dict[str, Any]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: bool
+    pipeline: bool | None = Field(description="Whether the pipeline runs; None when served without one.")
+    version: str

@@ -1,0 +1,223 @@
+"""What operators do to an incident: acknowledge, assign, resolve, call it a false alarm, add
+notes, lock its evidence. Every change is one transaction that updates the incident and appends
+an `incident_events` row naming who and when, so the history is complete or the change did not
+happen.
+
+    new ──► acknowledged ──► assigned ──► resolved
+     │            │          ▲   │  ╰──► false_alarm
+     ╰────────────┴──────────╯   ╰─ (re)assigned
+    new / acknowledged / assigned ──► resolved | false_alarm
+
+`resolved` and `false_alarm` are final. Notes and the lock are allowed in every status: a court
+case may need a closed incident's evidence kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citywatch.incidents.model import IncidentStatus
+from citywatch.incidents.schema import IncidentEventRow, IncidentRow, UserRow
+from citywatch.incidents.store import IncidentStore, StoredIncident, stored_incident
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    RESOLVE = "resolve"
+    FALSE_ALARM = "false_alarm"
+    NOTE = "note"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+
+
+STATUS_ACTIONS: dict[Action, IncidentStatus] = {
+    Action.ACKNOWLEDGE: IncidentStatus.ACKNOWLEDGED,
+    Action.ASSIGN: IncidentStatus.ASSIGNED,
+    Action.RESOLVE: IncidentStatus.RESOLVED,
+    Action.FALSE_ALARM: IncidentStatus.FALSE_ALARM,
+}
+
+OPEN_STATUSES = frozenset({IncidentStatus.NEW, IncidentStatus.ACKNOWLEDGED, IncidentStatus.ASSIGNED})
+
+_ALLOWED_FROM: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    IncidentStatus.ACKNOWLEDGED: frozenset({IncidentStatus.NEW}),
+    IncidentStatus.ASSIGNED: OPEN_STATUSES,
+    IncidentStatus.RESOLVED: OPEN_STATUSES,
+    IncidentStatus.FALSE_ALARM: OPEN_STATUSES,
+}
+
+
+class LifecycleError(ValueError):
+    """A change that cannot be made; the message says why and is fit for the operator."""
+
+
+class IncidentNotFound(LifecycleError):
+    pass
+
+
+class TransitionError(LifecycleError):
+    """The incident's status does not allow this action (e.g. acknowledging a resolved one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    """One entry of an incident's history."""
+
+    id: int
+    incident_id: str
+    at: datetime
+    actor: str
+    action: Action
+    from_status: IncidentStatus | None
+    to_status: IncidentStatus | None
+    note: str | None
+    details: dict[str, Any]
+
+
+def can_transition(current: IncidentStatus, target: IncidentStatus) -> bool:
+    return current in _ALLOWED_FROM[target]
+
+
+class IncidentLifecycle:
+    """Changes to incidents in `store`, each recorded with its actor; `clock` gives epoch seconds."""
+
+    def __init__(self, store: IncidentStore, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def change_status(
+        self,
+        incident_id: str,
+        action: Action,
+        actor: str,
+        *,
+        note: str | None = None,
+        user: str | None = None,
+        unit: str | None = None,
+    ) -> StoredIncident:
+        """Apply a status action (acknowledge, assign, resolve, false_alarm); `user`/`unit` for assign."""
+        target = STATUS_ACTIONS[action]
+        if action is Action.ASSIGN and (user is None) == (unit is None):
+            raise LifecycleError("assign needs exactly one of a user or a unit")
+
+        def run(session: Session) -> StoredIncident:
+            row = _locked_row(session, incident_id)
+            if not can_transition(row.status, target):
+                raise TransitionError(
+                    f"cannot {action.value} incident {incident_id}: it is {row.status.value}"
+                )
+            if user is not None and not _active_user_exists(session, user):
+                raise LifecycleError(f"cannot assign incident {incident_id}: no active user {user!r}")
+            now = self._now()
+            previous = row.status
+            row.status = target
+            if row.acknowledged_at is None:
+                row.acknowledged_at, row.acknowledged_by = now, actor
+            details: dict[str, Any] = {}
+            if action is Action.ASSIGN:
+                row.assigned_user, row.assigned_unit = user, unit
+                details = {"user": user} if user is not None else {"unit": unit}
+            session.add(_event(incident_id, now, actor, action, previous, target, note, details))
+            session.flush()
+            return stored_incident(row)
+
+        return self._store.write(f"{action.value} incident {incident_id}", run)
+
+    def add_note(self, incident_id: str, actor: str, note: str) -> IncidentEvent:
+        def run(session: Session) -> IncidentEvent:
+            _locked_row(session, incident_id)  # raises IncidentNotFound
+            event = _event(incident_id, self._now(), actor, Action.NOTE, None, None, note, {})
+            session.add(event)
+            session.flush()
+            return _event_value(event)
+
+        return self._store.write(f"add a note to incident {incident_id}", run)
+
+    def set_locked(
+        self, incident_id: str, actor: str, locked: bool, note: str | None = None
+    ) -> StoredIncident:
+        """Lock (or unlock) the incident's evidence against retention."""
+        action = Action.LOCK if locked else Action.UNLOCK
+
+        def run(session: Session) -> StoredIncident:
+            row = _locked_row(session, incident_id)
+            if row.locked != locked:
+                row.locked = locked
+                session.add(_event(incident_id, self._now(), actor, action, None, None, note, {}))
+                session.flush()
+            return stored_incident(row)
+
+        return self._store.write(f"{action.value} incident {incident_id}", run)
+
+    def history(self, incident_id: str) -> list[IncidentEvent]:
+        """The incident's events, oldest first."""
+        query = (
+            select(IncidentEventRow)
+            .where(IncidentEventRow.incident_id == incident_id)
+            .order_by(IncidentEventRow.id)
+        )
+        return self._store.read(
+            f"read history of incident {incident_id}",
+            lambda session: [_event_value(row) for row in session.scalars(query)],
+        )
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+
+def _locked_row(session: Session, incident_id: str) -> IncidentRow:
+    """The incident row, locked for update on PostgreSQL (SQLite serialises writers anyway)."""
+    row = session.scalars(select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()).first()
+    if row is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    return row
+
+
+def _active_user_exists(session: Session, name: str) -> bool:
+    query = select(UserRow.id).where(UserRow.name == name, UserRow.disabled.is_(False))
+    return session.execute(query).first() is not None
+
+
+def _event(
+    incident_id: str,
+    at: datetime,
+    actor: str,
+    action: Action,
+    from_status: IncidentStatus | None,
+    to_status: IncidentStatus | None,
+    note: str | None,
+    details: dict[str, Any],
+) -> IncidentEventRow:
+    return IncidentEventRow(
+        incident_id=incident_id,
+        at=at,
+        actor=actor,
+        action=action.value,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        note=note,
+        details=details,
+    )
+
+
+def _event_value(row: IncidentEventRow) -> IncidentEvent:
+    return IncidentEvent(
+        id=row.id,
+        incident_id=row.incident_id,
+        at=row.at,
+        actor=row.actor,
+        action=Action(row.action),
+        from_status=IncidentStatus(row.from_status) if row.from_status else None,
+        to_status=IncidentStatus(row.to_status) if row.to_status else None,
+        note=row.note,
+        details=row.details,
+    )

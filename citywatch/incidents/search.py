@@ -1,0 +1,124 @@
+"""Finding incidents: filters, sorting and keyset (cursor) pagination.
+
+A cursor names the last row of a page by its sort value and id, so the next page is a range scan
+on an index (`started_at, id`) however deep it is, and rows stored meanwhile neither repeat nor
+shift a page, as OFFSET pagination would.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.incidents.schema import IncidentRow
+from citywatch.incidents.store import IncidentStore, StoredIncident, stored_incident
+
+
+class SortKey(StrEnum):
+    NEWEST = "-started_at"
+    OLDEST = "started_at"
+    MOST_CONFIDENT = "-confidence"
+    LEAST_CONFIDENT = "confidence"
+
+
+class CursorError(ValueError):
+    """A cursor that was not made by this module for this sort order."""
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    types: Sequence[IncidentType] = ()
+    camera_ids: Sequence[str] = ()
+    statuses: Sequence[IncidentStatus] = ()
+    since: datetime | None = None
+    """Started at or after this time."""
+    until: datetime | None = None
+    """Started before this time."""
+    group_id: str | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.types:
+            query = query.where(IncidentRow.type.in_(list(self.types)))
+        if self.camera_ids:
+            query = query.where(IncidentRow.camera_id.in_(list(self.camera_ids)))
+        if self.statuses:
+            query = query.where(IncidentRow.status.in_(list(self.statuses)))
+        if self.since is not None:
+            query = query.where(IncidentRow.started_at >= self.since)
+        if self.until is not None:
+            query = query.where(IncidentRow.started_at < self.until)
+        if self.group_id is not None:
+            query = query.where(IncidentRow.group_id == self.group_id)
+        return query
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[StoredIncident]
+    next_cursor: str | None
+    """Pass it back for the next page; None on the last page."""
+
+
+def search(
+    store: IncidentStore,
+    where: IncidentFilter,
+    sort: SortKey = SortKey.NEWEST,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    column, descending = _sort_column(sort)
+    order = (column.desc(), IncidentRow.id.desc()) if descending else (column.asc(), IncidentRow.id.asc())
+    query = where.apply(select(IncidentRow)).order_by(*order).limit(limit + 1)
+    if cursor is not None:
+        value, last_id = _decode(cursor, sort)
+        after = (column < value) if descending else (column > value)
+        same = and_(column == value, (IncidentRow.id < last_id) if descending else (IncidentRow.id > last_id))
+        query = query.where(or_(after, same))
+
+    def run(session: Session) -> list[StoredIncident]:
+        return [stored_incident(row) for row in session.scalars(query)]
+
+    rows = store.read("search incidents", run)
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    return Page(rows, _encode(sort, rows[-1]))
+
+
+def _sort_column(sort: SortKey) -> tuple[InstrumentedAttribute[Any], bool]:
+    column = IncidentRow.confidence if sort.removeprefix("-") == "confidence" else IncidentRow.started_at
+    return column, sort.startswith("-")
+
+
+def _encode(sort: SortKey, last: StoredIncident) -> str:
+    value: Any = last.confidence if _sort_column(sort)[0] is IncidentRow.confidence else last.started_at
+    raw = [sort.value, value.isoformat() if isinstance(value, datetime) else value, last.id]
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: SortKey) -> tuple[Any, str]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        made_for, value, last_id = raw
+        if made_for != sort.value or not isinstance(last_id, str):
+            raise CursorError("the cursor belongs to another sort order")
+        if _sort_column(sort)[0] is IncidentRow.confidence:
+            return float(value), last_id
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise CursorError("invalid cursor")
+        return parsed, last_id
+    except CursorError:
+        raise
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
+        raise CursorError("invalid cursor") from exc
