@@ -35,6 +35,9 @@ def make_config(
             "backoff_max_s": 0.5,
         },
         "models": {"intra_op_threads": 1},
+        # The pipeline's mechanics, not the tuned defaults (docs/ACCURACY.md): with smoke counted
+        # from 0.4 the clip's early smoke (0.4-0.55) raises within 2 s instead of at 24 s.
+        "thresholds": {"fire": {"smoke_min_confidence": 0.4}},
         "cameras": cameras,
         **extra,
     }

@@ -44,7 +44,12 @@ class FireAnalyzer:
         detections = analysis.detections.get(FIRE_ROLE, sv.Detections.empty())
         if len(detections):
             area_fraction = detections.box_area / float(frame.width * frame.height)
-            keep = (detections.confidence >= self._settings.min_confidence) & (
+            min_confidence = np.where(
+                detections.data["class_name"] == "smoke",
+                self._settings.smoke_min_confidence,
+                self._settings.min_confidence,
+            )
+            keep = (detections.confidence >= min_confidence) & (
                 area_fraction <= self._settings.max_area_fraction
             )
             detections = detections[keep]

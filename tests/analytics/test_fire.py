@@ -75,6 +75,17 @@ def test_low_confidence_ignored() -> None:
     assert feed(analyzer(min_confidence=0.4, persist_frames=1, window_frames=1), [weak] * 5) == []
 
 
+def test_smoke_needs_its_own_higher_confidence() -> None:
+    grey = detections(("smoke", 0.55, (0, 0, 50, 50)), ("fire", 0.3, (60, 0, 70, 10)))
+    settings = {"persist_frames": 1, "window_frames": 1, "min_confidence": 0.4}
+    assert feed(analyzer(smoke_min_confidence=0.6, **settings), [grey]) == []
+    ((_, event),) = feed(analyzer(smoke_min_confidence=0.5, **settings), [grey])
+    assert event.incident.subtype == "smoke" and [b.label for b in event.incident.boxes] == ["smoke"]
+    flames = detections(("fire", 0.45, (60, 0, 70, 10)))
+    ((_, event),) = feed(analyzer(smoke_min_confidence=0.9, **settings), [flames])
+    assert event.incident.subtype == "fire"
+
+
 def test_episode_ends_after_clear_time_and_a_new_one_starts() -> None:
     sequence = [SMOKE] * 3 + [NONE] * 30 + [SMOKE] * 3  # 0.5 s a frame: 15 s without smoke
     events = feed(analyzer(persist_frames=2, window_frames=3, clear_after_s=10), sequence)

@@ -1,0 +1,60 @@
+"""The evaluation-folder builders: symlinked items, labels from the shared labels, splits by source."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from citywatch.evaluation.datasets import (
+    FALL_VAL_SOURCES,
+    DatasetBuildError,
+    build,
+    fall_source,
+    helmet_split,
+)
+from citywatch.evaluation.labels import read_labels
+from citywatch.paths import datasets_dir
+
+
+def test_fall_set_holds_whole_cameras_only(tmp_path: Path) -> None:
+    build("fall", tmp_path / "fall")
+    items = read_labels(tmp_path / "fall")
+    assert {fall_source(Path(i.file).name) for i in items} == FALL_VAL_SOURCES
+    every = [p.name for p in (datasets_dir() / "fall" / "images" / "train").glob("*.jpg")]
+    in_val = [n for n in every if fall_source(n) in FALL_VAL_SOURCES]
+    assert len(items) == len(in_val) and 0 < len(items) < len(every)
+    assert {i.label for i in items} == {"fall", "normal"}
+    link = tmp_path / "fall" / items[0].file
+    assert link.is_symlink() and Path(os.readlink(link)).is_absolute() and link.stat().st_size > 0
+
+
+def test_helmet_split_keeps_a_gap_and_positives_on_both_sides() -> None:
+    assert helmet_split("-6-7_00-9_00_mp4-0701_jpg.rf.x.jpg") == "val"
+    assert helmet_split("-6-7_00-9_00_mp4-0674_jpg.rf.x.jpg") is None
+    assert helmet_split("-6-7_00-9_00_mp4-0605_jpg.rf.x.jpg") == "train"
+    assert helmet_split("2_-6-11_30-13_00_MP4-0013_jpg.rf.x.jpg") == "val"
+    assert helmet_split("2_-6-7_00-8_30_MP4-0000_jpg.rf.x.jpg") == "train"
+
+
+def test_helmet_set_labels_from_boxes(tmp_path: Path) -> None:
+    build("helmet", tmp_path / "h")
+    labels = [i.label for i in read_labels(tmp_path / "h")]
+    assert labels.count("no_helmet") > 0 and labels.count("helmet") > 0
+
+
+def test_fire_val_labels(tmp_path: Path) -> None:
+    build("fire_val", tmp_path / "f")
+    items = read_labels(tmp_path / "f")
+    by_label = {label: sum(i.label == label for i in items) for label in ("fire", "smoke", "normal")}
+    assert by_label == {"fire": 49 + 6 + 1, "smoke": 17, "normal": 90}  # cair + val frames + video
+    assert items[-1].file == "videos/furg_house6.mp4"
+
+
+def test_refuses_unknown_names_and_non_empty_folders(tmp_path: Path) -> None:
+    with pytest.raises(DatasetBuildError, match="unknown evaluation set 'fires'"):
+        build("fires", tmp_path / "x")
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / "keep.txt").write_text("mine")
+    with pytest.raises(DatasetBuildError, match="not empty"):
+        build("streets", tmp_path / "y")
+    assert (tmp_path / "y" / "keep.txt").read_text() == "mine"
