@@ -40,6 +40,17 @@ class _PendingClip:
 
 
 @dataclass(slots=True)
+class _Written:
+    """Evidence already written for an incident, so that a retried store write never writes it twice."""
+
+    snapshot_path: str | None = None
+    snapshot_error: str | None = None
+    clip_written: bool = False
+    clip_path: str | None = None
+    clip_error: str | None = None
+
+
+@dataclass(slots=True)
 class SinkStats:
     incidents_stored: int = 0
     incidents_ended: int = 0
@@ -68,6 +79,7 @@ class EventSink:
         self._queue: queue.Queue[object] = queue.Queue()
         self._pending_clips: list[_PendingClip] = []
         self._outbox: list[IncidentEvent] = []
+        self._written: dict[str, _Written] = {}
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
         self._last_retry = 0.0
@@ -119,13 +131,13 @@ class EventSink:
                 break
             if item is not _STOP:
                 self._handle(item)  # type: ignore[arg-type]
-        self._write_due_clips(float("inf"))
         for attempt in range(3):
             if not self._outbox:
                 break
             if attempt:
                 time.sleep(_RETRY_EVERY_S)
             self._retry_outbox(force=True)
+        self._write_due_clips(float("inf"))  # after the retries: a stored retry queues its clip
         if self._outbox:
             log.error("%d incidents could not be stored before shutdown: %s", len(self._outbox), self._outbox)
 
@@ -142,28 +154,11 @@ class EventSink:
             self.stats.outbox = len(self._outbox)
 
     def _store_raised(self, incident: Incident) -> None:
-        snapshot_path: str | None = None
-        evidence_error: str | None = None
-        if incident.frame is not None and "snapshot_path" not in incident.details:
-            try:
-                snapshot_path = self._evidence.relative(self._evidence.snapshot(incident))
-            except EvidenceError as exc:
-                evidence_error = str(exc)
-                self.stats.evidence_errors += 1
-                log.error(
-                    "incident %s (%s, camera %s): snapshot not written: %s",
-                    incident.id,
-                    incident.type,
-                    incident.camera_id,
-                    exc,
-                )
-            incident.details["snapshot_path"] = snapshot_path
-            incident.details["evidence_error"] = evidence_error
-        snapshot_path = incident.details.get("snapshot_path")  # type: ignore[assignment]
-        evidence_error = incident.details.get("evidence_error")  # type: ignore[assignment]
-        details = {k: v for k, v in incident.details.items() if k not in ("snapshot_path", "evidence_error")}
-        stored = dataclasses.replace(incident, details=details, frame=None)
-        if self._store.add(stored, snapshot_path=snapshot_path, evidence_error=evidence_error):
+        written = self._written.get(incident.id)
+        if written is None:
+            written = self._written[incident.id] = _Written(*self._snapshot(incident))
+        stored = dataclasses.replace(incident, frame=None)
+        if self._store.add(stored, written.snapshot_path, evidence_error=written.snapshot_error):
             self.stats.incidents_stored += 1
             self.stats.latencies_s.append(self._clock() - incident.started_at)
             log.warning(
@@ -181,6 +176,23 @@ class EventSink:
             except Exception:
                 log.exception("incident listener %r failed", listener)
 
+    def _snapshot(self, incident: Incident) -> tuple[str | None, str | None]:
+        """(relative path, None), or (None, why it failed); (None, None) for an incident without a picture."""
+        if incident.frame is None:
+            return None, None
+        try:
+            return self._evidence.relative(self._evidence.snapshot(incident)), None
+        except EvidenceError as exc:
+            self.stats.evidence_errors += 1
+            log.error(
+                "incident %s (%s, camera %s): snapshot not written: %s",
+                incident.id,
+                incident.type,
+                incident.camera_id,
+                exc,
+            )
+            return None, str(exc)
+
     def _store_ended(self, event: IncidentEnded) -> None:
         self._store.close(event.incident_id, event.ended_at)
         self.stats.incidents_ended += 1
@@ -194,22 +206,25 @@ class EventSink:
             self._write_clip(pending.incident)
 
     def _write_clip(self, incident: Incident) -> None:
-        start = incident.started_at - self._settings.pre_roll_s
-        end = incident.started_at + self._settings.post_roll_s
         incident.frame = None  # the snapshot is written; let the picture go
-        if "clip_path" not in incident.details:  # not yet written (else only the row update failed)
+        written = self._written.setdefault(incident.id, _Written())
+        if not written.clip_written:
+            start = incident.started_at - self._settings.pre_roll_s
+            end = incident.started_at + self._settings.post_roll_s
             frames = self._clip_frames(incident.camera_id, start, end)
             if not frames:
                 log.info("incident %s: no buffered frames for a clip", incident.id)
+                self._written.pop(incident.id, None)
                 return
-            incident.details["clip_path"], incident.details["clip_error"] = self._clip_file(incident, frames)
-        clip_path: str | None = incident.details["clip_path"]  # type: ignore[assignment]
-        error: str | None = incident.details["clip_error"]  # type: ignore[assignment]
+            written.clip_path, written.clip_error = self._clip_file(incident, frames)
+            written.clip_written = True
         try:
-            self._store.set_clip(incident.id, clip_path, evidence_error=error)
+            self._store.set_clip(incident.id, written.clip_path, evidence_error=written.clip_error)
         except StoreError as exc:
             log.error("incident %s: clip path not stored, kept for retry: %s", incident.id, exc)
             self._pending_clips.append(_PendingClip(incident, self._clock() + _RETRY_EVERY_S))
+            return
+        self._written.pop(incident.id, None)
 
     def _clip_file(self, incident: Incident, frames: Sequence[Frame]) -> tuple[str | None, str | None]:
         try:
