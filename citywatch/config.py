@@ -126,7 +126,11 @@ class FallThresholds(StrictModel):
         "at or above this score are posed too.",
     )
     min_probability: float = Field(
-        default=0.5, gt=0, le=1, description="Fall-classifier probability at which a pose counts as fallen."
+        default=0.28,
+        gt=0,
+        le=1,
+        description="Fall-classifier probability at which a pose counts as fallen (the threshold that "
+        "python -m citywatch.training.fall chose by camera-grouped cross-validation).",
     )
     upright_max_probability: float = Field(
         default=0.2,
@@ -155,12 +159,246 @@ class FallThresholds(StrictModel):
         return self
 
 
+class AccidentThresholds(StrictModel):
+    # Rules, not a trained model (the accident data has no license). Swept with
+    # scripts/eval/tune_accident.py on the accident tuning clips: no combination beat chance on
+    # single frames, so the defaults are the rules' own values (docs/ACCURACY.md).
+    min_vehicle_confidence: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Vehicle boxes (car, motorcycle, bus, truck, bicycle) below this are ignored.",
+    )
+    min_person_confidence: float = Field(
+        default=0.3, ge=0, le=1, description="Person boxes below this confidence are ignored."
+    )
+    collision_min_overlap: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="Two vehicles meet when this share of the smaller box lies inside the other.",
+    )
+    duplicate_iou: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Two vehicle boxes with an IoU at or above this are one vehicle the detector named twice "
+        "(car and truck), not two vehicles that meet.",
+    )
+    max_depth_gap: float = Field(
+        default=0.5,
+        ge=0,
+        description="Meeting vehicles stand at the same depth: their box bottoms differ by at most this many "
+        "heights of the taller box (a car queued behind another does not).",
+    )
+    min_size_ratio: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Meeting vehicles are of comparable size: smaller box area / larger at least this.",
+    )
+    min_speed: float = Field(
+        default=0.6,
+        gt=0,
+        description="Video: a vehicle moving at least this fast, in box sizes (square root of its area) per "
+        "second, can stop or turn abruptly.",
+    )
+    min_speed_drop: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        description="Video: an abrupt stop loses at least this share of the speed within `motion_window_s`.",
+    )
+    min_heading_change_deg: float = Field(
+        default=60,
+        gt=0,
+        le=180,
+        description="Video: an abrupt turn changes direction by at least this many degrees within "
+        "`motion_window_s`.",
+    )
+    motion_window_s: float = Field(
+        default=1.5,
+        gt=0,
+        description="Video: how recent the abrupt stop or turn must be, and how far back the speed "
+        "before it is taken.",
+    )
+    stopped_speed: float = Field(
+        default=0.15, ge=0, description="Video: a vehicle below this speed (box sizes per second) is stopped."
+    )
+    motorcycle_lying_aspect: float = Field(
+        default=2.6,
+        gt=0,
+        description="A motorcycle or bicycle box at least this many times wider than tall lies on its side.",
+    )
+    person_lying_aspect: float = Field(
+        default=1.3,
+        gt=0,
+        description="A person box at least this many times wider than tall is lying (rider_down candidates).",
+    )
+    near_distance: float = Field(
+        default=0.5,
+        ge=0,
+        description="A person is next to a vehicle when the gap between their boxes is at most this many "
+        "vehicle box sizes.",
+    )
+    min_fall_probability: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A lying person candidate must also have a fall-classifier probability at least this "
+        "(pose on the person crop); 0 trusts the box aspect alone.",
+    )
+    gathering_min_people: int = Field(
+        default=3,
+        ge=1,
+        description="Video: people (tracks that walked towards it) around an abruptly stopped vehicle that "
+        "make an accident scene.",
+    )
+    gathering_radius: float = Field(
+        default=1.5, gt=0, description="Video: 'around a vehicle' means within this many vehicle box sizes."
+    )
+    gathering_min_approach: float = Field(
+        default=0.5,
+        gt=0,
+        description="Video: a person gathers when their distance to the vehicle shrank by at least this many "
+        "vehicle box sizes.",
+    )
+    still_ambiguous_vehicle: bool = Field(
+        default=False,
+        description="Still images: a vehicle the detector names twice at once (boxes with IoU >= "
+        "`duplicate_iou`, e.g. car and truck) counts as deformed or at an odd angle.",
+    )
+    persist_frames: int = Field(
+        default=2,
+        ge=1,
+        description="Video: frames, out of the last `window_frames`, a collision pair must meet (or a rider "
+        "lie) to raise. Still images: 1.",
+    )
+    window_frames: int = Field(default=3, ge=1, description="Video: sliding window of analysed frames.")
+    clear_after_s: float = Field(
+        default=30,
+        gt=0,
+        description="Seconds the involved tracks are all unseen before an episode ends (one incident each).",
+    )
+
+    @model_validator(mode="after")
+    def _persist_fits_window(self) -> Self:
+        if self.persist_frames > self.window_frames:
+            raise ValueError("persist_frames must not exceed window_frames")
+        return self
+
+
+class FightThresholds(StrictModel):
+    min_person_confidence: float = Field(
+        default=0.25, ge=0, le=1, description="COCO person tracks below this confidence are left out."
+    )
+    min_frame_pose_confidence: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description="People MoveNet finds in the whole frame (missed by the detector) at or above this "
+        "score are followed too.",
+    )
+    max_group_gap: float = Field(
+        default=0.3,
+        ge=0,
+        description="People whose boxes are at most this far apart (in their mean size) form a group. "
+        "The classifier was trained with the default; larger values add bystanders.",
+    )
+    min_size_ratio: float = Field(
+        default=0.4,
+        gt=0,
+        le=1,
+        description="People of very different sizes (near and far from the camera) never form a group.",
+    )
+    min_probability: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Fight-classifier probability at which a group's analysed frame counts as fighting.",
+    )
+    persist_frames: int = Field(
+        default=2,
+        ge=1,
+        description="Fighting frames of a group, out of its last `window_frames`, to raise. A still image "
+        "(window_frames 1) never raises: a fight is motion, which one frame does not show.",
+    )
+    window_frames: int = Field(default=3, ge=1, description="A group's most recent analysed frames considered.")
+    end_after_s: float = Field(
+        default=10.0, gt=0, description="An episode ends when none of its people fought for this long."
+    )
+
+    @model_validator(mode="after")
+    def _persist_fits_window(self) -> Self:
+        if self.persist_frames > self.window_frames:
+            raise ValueError("persist_frames must not exceed window_frames")
+        return self
+
+
+class WeaponThresholds(StrictModel):
+    min_confidence: float = Field(
+        default=0.4, ge=0, le=1, description="Weapon-detector boxes below this are ignored."
+    )
+    coco_min_confidence: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="A COCO `knife` or `baseball bat` box below this is ignored (a bat means subtype blunt).",
+    )
+    min_person_confidence: float = Field(
+        default=0.3, ge=0, le=1, description="Person boxes below this confidence cannot hold a weapon."
+    )
+    body_margin: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Each person box is widened by this fraction of its width and height on every side "
+        "(an arm held out) before testing whether a weapon lies on the body.",
+    )
+    min_body_overlap: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of a weapon box that must lie inside the widened person box to count as held.",
+    )
+    hand_radius: float = Field(
+        default=0.12,
+        ge=0,
+        le=1,
+        description="A weapon box within this distance (a fraction of the person's height) of a wrist "
+        "(MoveNet, on the person crop) is held in that hand, even when it lies outside the body box. "
+        "Pose runs only for people near a weapon that is not on their body.",
+    )
+    min_wrist_score: float = Field(
+        default=0.3, ge=0, le=1, description="Wrist keypoints below this score are not used."
+    )
+    persist_frames: int = Field(
+        default=2,
+        ge=1,
+        description="Frames a person track holds a weapon in, out of `window_frames`, to raise.",
+    )
+    window_frames: int = Field(default=4, ge=1, description="A person track's most recent frames considered.")
+
+    @model_validator(mode="after")
+    def _persist_fits_window(self) -> Self:
+        if self.persist_frames > self.window_frames:
+            raise ValueError("persist_frames must not exceed window_frames")
+        return self
+
+
 class Thresholds(StrictModel):
     fire: FireThresholds = Field(default_factory=FireThresholds, description="Smoke and fire.")
     no_helmet: NoHelmetThresholds = Field(
         default_factory=NoHelmetThresholds, description="Motorcycle riders without a helmet."
     )
     fall: FallThresholds = Field(default_factory=FallThresholds, description="People who fall.")
+    weapon: WeaponThresholds = Field(
+        default_factory=WeaponThresholds, description="People holding a gun, knife or bat."
+    )
+    fight: FightThresholds = Field(default_factory=FightThresholds, description="Fights.")
+    accident: AccidentThresholds = Field(
+        default_factory=AccidentThresholds, description="Traffic accidents (collision, rider_down)."
+    )
 
 
 class MotionSettings(StrictModel):
@@ -271,6 +509,19 @@ class ApiSettings(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+
+class UiSettings(StrictModel):
+    tile_url: str = Field(
+        default="",
+        description="Map tile URL template of the dashboard, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png "
+        "or a tile server of the command centre; empty (the default): no tiles, the cameras on a plain "
+        "background (offline command centres).",
+    )
+    tile_attribution: str = Field(default="", description="Attribution shown with the tiles (HTML).")
+    default_language: Literal["th", "en"] = Field(
+        default="th", description="Dashboard language of users who have not chosen one."
+    )
 
 
 AlertType = Literal[
@@ -425,6 +676,7 @@ class CitywatchConfig(StrictModel):
     notifications: NotificationSettings = Field(
         default_factory=NotificationSettings, description="Outgoing alerts: MQTT, webhooks, LINE."
     )
+    ui: UiSettings = Field(default_factory=UiSettings, description="The operator dashboard of `citywatch serve`.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
 
     @model_validator(mode="after")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what citywatch needs on a fresh Debian machine: system packages (when run as root or
-# with sudo), a virtual environment in .venv and the package with its test tools.
+# with sudo), a virtual environment in .venv and the package with the extras named in the first
+# argument (default: none, the runtime alone; the tests use "dev,train").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+EXTRAS="${1:-}"
+.venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}"

@@ -3,6 +3,6 @@
 # real models and videos from ../shared). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh dev,train   # train: torch (CPU) and scikit-learn, so the training tests run too
 .venv/bin/ruff check citywatch tests benchmarks
 .venv/bin/python -m pytest -q "$@"

@@ -121,7 +121,7 @@ def create_analyzer(
 
 def _load_builtin_analyzers() -> None:
     # Importing the modules runs their @register_analyzer decorators.
-    from citywatch.analytics import fire  # noqa: F401
+    from citywatch.analytics import accident, fall, fight, fire, no_helmet, weapon  # noqa: F401
 
 
 def relaxed_for_single_frame(thresholds: Thresholds) -> Thresholds:

@@ -13,7 +13,12 @@ from citywatch.config import ModelSettings
 SecondStageLoader = Callable[[ModelSettings], object]
 
 _LOADERS: dict[str, SecondStageLoader] = {}
-_BUILTIN_MODULES: tuple[str, ...] = ()
+_BUILTIN_MODULES: tuple[str, ...] = (
+    "citywatch.perception.helmet",
+    "citywatch.perception.pose",
+    "citywatch.perception.fall_classifier",
+    "citywatch.perception.fight_classifier",
+)
 
 
 def register_second_stage(name: str, loader: SecondStageLoader) -> None:

@@ -1,0 +1,193 @@
+"""Falls: a person whose pose the fall classifier calls fallen.
+
+In video a fall is a change, not a posture: a person track seen upright, then fallen within
+`max_fall_s`, and still down `min_down_s` later raises one incident for that episode; the episode
+ends when the person is upright again or the track is lost. Someone already lying when first seen
+(asleep on a bench) or sitting down slowly never was upright-then-fallen, so neither raises.
+
+A still image (`window_frames` 1, see `relaxed_for_single_frame`) has no past: any person whose
+pose is fallen raises. There every person box counts, COCO's and MoveNet's own (see
+`analytics.people`), since the detector misses many people lying on the floor.
+"""
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import supervision as sv
+
+from citywatch.analytics.base import (
+    AnalysisInput,
+    IncidentEnded,
+    IncidentEvent,
+    IncidentRaised,
+    register_analyzer,
+)
+from citywatch.analytics.people import persons, still_image_poses
+from citywatch.analytics.pose_features import pose_features
+from citywatch.analytics.zones import ZoneFilter
+from citywatch.config import CameraConfig, FallThresholds, Thresholds
+from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.perception.fall_classifier import FallClassifier
+from citywatch.perception.pose import PoseEstimator, Poses
+from citywatch.perception.tracker import TRACKED_ROLE
+
+FORGET_AFTER_S = 30.0
+"""A track unseen this long is dropped (its open incident, if any, ends)."""
+
+
+@dataclass(slots=True)
+class _TrackState:
+    """What the temporal rule remembers about one person track."""
+
+    track_id: int
+    recent: deque[bool]
+    last_seen: float
+    last_upright_at: float | None = None
+    fell_at: float | None = None
+    incident: Incident | None = None
+
+
+def keypoint_details(poses: Poses, index: int) -> list[list[float]]:
+    """[[x, y, score], ...] of one pose, rounded for the incident's JSON details."""
+    return [
+        [round(float(x), 1), round(float(y), 1), round(float(s), 3)]
+        for (x, y), s in zip(poses.keypoints[index], poses.scores[index], strict=True)
+    ]
+
+
+@register_analyzer(IncidentType.FALL, roles=(TRACKED_ROLE,), models=("pose", "fall"))
+class FallAnalyzer:
+    def __init__(self, camera: CameraConfig, thresholds: Thresholds, models: Mapping[str, object]) -> None:
+        missing = [name for name in ("pose", "fall") if name not in models]
+        if missing:
+            raise ValueError(f"camera {camera.id!r}: the fall analyzer needs second-stage models {missing}")
+        self._pose = cast(PoseEstimator, models["pose"])
+        self._classifier = cast(FallClassifier, models["fall"])
+        self._camera_id = camera.id
+        self._settings: FallThresholds = thresholds.fall
+        self._zone_filter = ZoneFilter(camera.zones, IncidentType.FALL)
+        self._tracks: dict[int, _TrackState] = {}
+
+    def update(self, analysis: AnalysisInput) -> list[IncidentEvent]:
+        if self._settings.window_frames == 1:
+            return self._still_image(analysis)
+        return self._video(analysis)
+
+    def _in_zones(self, boxes: np.ndarray, analysis: AnalysisInput) -> np.ndarray:
+        """Which of `boxes` lie in the camera's fall zones (all when it has none)."""
+        if len(boxes) == 0:
+            return np.zeros(0, bool)
+        indexed = sv.Detections(xyxy=boxes.astype(np.float32), class_id=np.arange(len(boxes)))
+        kept = self._zone_filter(indexed, analysis.frame.width, analysis.frame.height)
+        return np.isin(np.arange(len(boxes)), kept.class_id)
+
+    def _still_image(self, analysis: AnalysisInput) -> list[IncidentEvent]:
+        settings = self._settings
+        poses = still_image_poses(
+            analysis.frame.image,
+            analysis.detections.get(TRACKED_ROLE, sv.Detections.empty()),
+            self._pose,
+            settings.min_person_confidence,
+            settings.min_frame_pose_confidence,
+        )
+        probability = self._classifier.probability(pose_features(poses))
+        fallen = np.flatnonzero(
+            (probability >= settings.min_probability) & self._in_zones(poses.boxes, analysis)
+        )
+        if len(fallen) == 0:
+            return []
+        incident = self._incident(analysis, poses, probability, fallen, {})
+        return [IncidentRaised(incident)]
+
+    def _video(self, analysis: AnalysisInput) -> list[IncidentEvent]:
+        settings, now = self._settings, analysis.frame.timestamp
+        tracks = analysis.tracks if analysis.tracks is not None else sv.Detections.empty()
+        people = persons(tracks, settings.min_person_confidence)
+        if len(people):
+            people = people[self._in_zones(people.xyxy, analysis)]
+        boxes = people.xyxy.astype(np.float32)
+        poses = self._pose.estimate(analysis.frame.image, boxes)
+        probability = self._classifier.probability(pose_features(poses))
+        events: list[IncidentEvent] = []
+        for index, track_id in enumerate(people.tracker_id if len(people) else []):
+            state = self._tracks.setdefault(
+                int(track_id), _TrackState(int(track_id), deque(maxlen=settings.window_frames), now)
+            )
+            event = self._observe(state, analysis, poses, probability, index)
+            if event is not None:
+                events.append(event)
+        events.extend(self._forget(now))
+        return events
+
+    def _observe(
+        self, state: _TrackState, analysis: AnalysisInput, poses: Poses, probability: np.ndarray, index: int
+    ) -> IncidentEvent | None:
+        """One pose of one track through the rule; the event it causes, if any."""
+        settings, now = self._settings, analysis.frame.timestamp
+        x1, y1, x2, y2 = poses.boxes[index]
+        fallen = bool(probability[index] >= settings.min_probability)
+        upright = bool(probability[index] < settings.upright_max_probability and (y2 - y1) > (x2 - x1))
+        state.recent.append(fallen)
+        state.last_seen = now
+        if upright:
+            state.last_upright_at, state.fell_at = now, None
+            if state.incident is not None:
+                ended, state.incident = state.incident, None
+                return IncidentEnded(ended.id, self._camera_id, now)
+            return None
+        if not any(state.recent):
+            state.fell_at = None
+        elif fallen and state.fell_at is None:
+            state.fell_at = now
+        down = sum(state.recent) >= settings.persist_frames
+        if (
+            state.incident is None
+            and down
+            and state.fell_at is not None
+            and state.last_upright_at is not None
+            and state.fell_at - state.last_upright_at <= settings.max_fall_s
+            and now - state.fell_at >= settings.min_down_s
+        ):
+            details = {
+                "track_id": state.track_id,
+                "fell_at": state.fell_at,
+                "down_s": round(now - state.fell_at, 2),
+            }
+            state.incident = self._incident(analysis, poses, probability, np.array([index]), details)
+            return IncidentRaised(state.incident)
+        return None
+
+    def _forget(self, now: float) -> list[IncidentEvent]:
+        events: list[IncidentEvent] = []
+        for track_id, state in list(self._tracks.items()):
+            if now - state.last_seen > FORGET_AFTER_S:
+                if state.incident is not None:
+                    events.append(IncidentEnded(state.incident.id, self._camera_id, now))
+                del self._tracks[track_id]
+        return events
+
+    def _incident(
+        self,
+        analysis: AnalysisInput,
+        poses: Poses,
+        probability: np.ndarray,
+        people: np.ndarray,
+        details: dict[str, object],
+    ) -> Incident:
+        frame = analysis.frame
+        return Incident(
+            type=IncidentType.FALL,
+            camera_id=self._camera_id,
+            started_at=frame.timestamp,
+            confidence=float(probability[people].max()),
+            frame_index=frame.index,
+            boxes=[
+                EvidenceBox(tuple(float(v) for v in poses.boxes[i]), "fallen person", float(probability[i]))
+                for i in people
+            ],
+            details={**details, "keypoints": [keypoint_details(poses, int(i)) for i in people]},
+            frame=frame.image,
+        )

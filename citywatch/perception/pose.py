@@ -1,0 +1,158 @@
+"""Multi-person pose (MoveNet MultiPose Lightning from the model pack), on person crops or frames.
+
+MoveNet finds people poorly when they are under about 60 px tall, which CCTV people usually are;
+cropping each person box (with a margin) and letterboxing the crop to the model's canvas makes every
+person big enough. The model runs one canvas per call (its batch is fixed at 1), so "batched"
+here means one call per crop, all results returned together in frame pixels.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime
+
+from citywatch.config import ModelSettings
+from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.runtime import create_session
+from citywatch.perception.second_stage import register_second_stage
+from citywatch.perception.yolo import Letterbox, letterbox
+
+POSE_MODEL = "pose-movenet-multipose"
+KEYPOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+    "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+KEYPOINT = {name: index for index, name in enumerate(KEYPOINT_NAMES)}
+NUM_KEYPOINTS = len(KEYPOINT_NAMES)
+_MAX_PEOPLE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Poses:
+    """N people's keypoints in frame pixels.
+
+    `keypoints` [N, 17, 2] are (x, y) in the order of KEYPOINT_NAMES, `scores` [N, 17] their
+    confidences, `boxes` [N, 4] the xyxy box each pose belongs to (the person box it was estimated
+    on, or the model's own box for whole-frame poses), `confidence` [N] the model's person score
+    (0 where no pose was found in a crop).
+    """
+
+    keypoints: np.ndarray
+    scores: np.ndarray
+    boxes: np.ndarray
+    confidence: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.confidence)
+
+    def __getitem__(self, index: int | slice | np.ndarray) -> "Poses":
+        select = np.atleast_1d(np.arange(len(self))[index])
+        return Poses(self.keypoints[select], self.scores[select], self.boxes[select], self.confidence[select])
+
+    @classmethod
+    def empty(cls) -> "Poses":
+        return cls(
+            np.zeros((0, NUM_KEYPOINTS, 2), np.float32),
+            np.zeros((0, NUM_KEYPOINTS), np.float32),
+            np.zeros((0, 4), np.float32),
+            np.zeros(0, np.float32),
+        )
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one xyxy box with each of `boxes` [M, 4]."""
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[2], boxes[:, 2])
+    y2 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+class PoseEstimator:
+    """MoveNet MultiPose on person crops (`estimate`) or on a whole frame (`estimate_frame`).
+
+    `input_size` is the square canvas (a multiple of 32; 256 is the model's native size). `margin`
+    widens each person box by that fraction of its width and height on every side before
+    cropping, so limbs that stick out of a detector box are kept. Thread-safe: no per-call state.
+    """
+
+    def __init__(
+        self, session: onnxruntime.InferenceSession, input_size: int = 256, margin: float = 0.15
+    ) -> None:
+        self.session = session
+        self.input_name = session.get_inputs()[0].name
+        self.input_size = input_size
+        self.margin = margin
+
+    def estimate(self, image: np.ndarray, person_boxes_xyxy: np.ndarray | Sequence) -> Poses:
+        """One pose per person box of a BGR frame, keypoints in the frame's pixels.
+
+        In each crop the pose whose own box overlaps the person box most (weighted by its score)
+        is taken, so a second person at the crop's edge is not mistaken for the one asked about.
+        """
+        boxes = np.asarray(person_boxes_xyxy, dtype=np.float32).reshape(-1, 4)
+        if len(boxes) == 0:
+            return Poses.empty()
+        height, width = image.shape[:2]
+        keypoints = np.zeros((len(boxes), NUM_KEYPOINTS, 2), np.float32)
+        scores = np.zeros((len(boxes), NUM_KEYPOINTS), np.float32)
+        confidence = np.zeros(len(boxes), np.float32)
+        for i, box in enumerate(boxes):
+            mx, my = (box[2] - box[0]) * self.margin, (box[3] - box[1]) * self.margin
+            x1, y1 = int(max(0, np.floor(box[0] - mx))), int(max(0, np.floor(box[1] - my)))
+            x2, y2 = int(min(width, np.ceil(box[2] + mx))), int(min(height, np.ceil(box[3] + my)))
+            if x2 - x1 < 2 or y2 - y1 < 2:
+                continue
+            people, points, point_scores = self._run(image[y1:y2, x1:x2], self.input_size)
+            people[:, [0, 2]] += x1
+            people[:, [1, 3]] += y1
+            points += (x1, y1)
+            match = box_iou(box, people[:, :4]) * people[:, 4]
+            best = int(match.argmax())
+            if match[best] > 0:
+                keypoints[i], scores[i], confidence[i] = points[best], point_scores[best], people[best, 4]
+        return Poses(keypoints, scores, boxes, confidence)
+
+    def estimate_frame(self, image: np.ndarray, min_confidence: float = 0.2, size: int = 384) -> Poses:
+        """Up to 6 people found by the model itself in a whole BGR frame, on a `size` canvas (a
+        multiple of 32; people under about 60 px on the canvas are missed)."""
+        people, points, point_scores = self._run(image, size)
+        keep = people[:, 4] >= min_confidence
+        return Poses(points[keep], point_scores[keep], people[keep, :4].copy(), people[keep, 4].copy())
+
+    def _run(self, image: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The model on one BGR image on a `size` canvas: people [6, 5] (xyxy, score), keypoints
+        [6, 17, 2] (x, y), keypoint scores [6, 17], all in the image's pixels."""
+        if size % 32:
+            raise ValueError(f"pose input size must be a multiple of 32, not {size}")
+        canvas, placed = letterbox(image, (size, size))
+        blob = canvas[None, :, :, ::-1].astype(np.int32)
+        output = self.session.run(None, {self.input_name: blob})[0][0]  # [6, 56]
+        raw_points = output[:, : NUM_KEYPOINTS * 3].reshape(_MAX_PEOPLE, NUM_KEYPOINTS, 3)
+        points = _to_image(raw_points[:, :, [1, 0]] * size, placed)
+        ymin, xmin, ymax, xmax = (output[:, 51 + k] * size for k in range(4))
+        corners = _to_image(np.stack([np.stack([xmin, ymin], 1), np.stack([xmax, ymax], 1)], 1), placed)
+        people = np.concatenate([corners.reshape(_MAX_PEOPLE, 4), output[:, 55:56]], axis=1)
+        return people.astype(np.float32), points.astype(np.float32), raw_points[:, :, 2].astype(np.float32)
+
+
+def _to_image(canvas_xy: np.ndarray, placed: Letterbox) -> np.ndarray:
+    """(x, y) points on the letterboxed canvas back to the pixels of the image it was made from."""
+    xy = (canvas_xy - (placed.pad_x, placed.pad_y)) / placed.scale
+    xy[..., 0] = xy[..., 0].clip(0, placed.width)
+    xy[..., 1] = xy[..., 1].clip(0, placed.height)
+    return xy
+
+
+def load_pose_estimator(settings: ModelSettings) -> PoseEstimator:
+    """The pack's MoveNet, its file verified against the manifest's sha256 first."""
+    pack = ModelPack.open(settings.path)
+    return PoseEstimator(create_session(pack.verified_path(POSE_MODEL), settings))
+
+
+register_second_stage("pose", load_pose_estimator)

@@ -1,0 +1,187 @@
+"""The no_helmet analyzer: rider association and voting on hand-made tracks with a stub classifier,
+then the real cascade (COCO detector + our helmet classifier) on a labelled helmet_th frame."""
+
+import numpy as np
+import pytest
+import supervision as sv
+
+from citywatch.analytics.base import (
+    AnalysisInput,
+    IncidentEnded,
+    IncidentRaised,
+    create_analyzer,
+    relaxed_for_single_frame,
+)
+from citywatch.analytics.no_helmet import FORGET_AFTER_S, lower_half_overlap
+from citywatch.config import CameraConfig, ModelSettings, NoHelmetThresholds, Thresholds
+from citywatch.incidents.model import IncidentType
+from citywatch.media_analysis import MediaAnalyzer
+from citywatch.paths import datasets_dir
+from citywatch.perception.detectors import load_detector
+from citywatch.perception.helmet import person_head_boxes
+from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.second_stage import load_second_stage
+from citywatch.video.frame import Frame
+
+IMAGE = np.zeros((360, 640, 3), np.uint8)
+MOTO = (100.0, 150.0, 200.0, 260.0)
+RIDER = (120.0, 100.0, 180.0, 220.0)  # lower half (160..220) lies on MOTO; head side 24 px
+WALKER = (400.0, 100.0, 440.0, 220.0)
+
+
+class StubClassifier:
+    """Says no helmet with probability `p` for every head, and records the head boxes it got."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+        self.calls: list[np.ndarray] = []
+
+    def classify(self, image: np.ndarray, head_boxes_xyxy: np.ndarray) -> tuple[list[str], np.ndarray]:
+        self.calls.append(np.asarray(head_boxes_xyxy))
+        probabilities = np.tile([1 - self.p, self.p], (len(head_boxes_xyxy), 1)).astype(np.float32)
+        return ["no_helmet" if self.p >= 0.5 else "helmet"] * len(head_boxes_xyxy), probabilities
+
+
+def coco(*objects: tuple[str, tuple[float, float, float, float], int]) -> tuple[sv.Detections, sv.Detections]:
+    """(detections, confirmed tracks) of (class, box, tracker id; -1 for not yet a track)."""
+    detections = sv.Detections(
+        xyxy=np.array([o[1] for o in objects], dtype=np.float32).reshape(-1, 4),
+        confidence=np.full(len(objects), 0.8, dtype=np.float32),
+        class_id=np.array([0 if o[0] == "person" else 3 for o in objects], dtype=int),
+        data={"class_name": np.array([o[0] for o in objects], dtype=str)},
+    )
+    detections.tracker_id = np.array([o[2] for o in objects], dtype=int)
+    tracks = detections[detections.tracker_id >= 0]
+    detections.tracker_id = None
+    return detections, tracks
+
+
+def shifted(box: tuple[float, float, float, float], dx: float) -> tuple[float, float, float, float]:
+    return (box[0] + dx, box[1], box[2] + dx, box[3])
+
+
+def analyzer(classifier: StubClassifier, single_frame: bool = False, **settings: float):
+    thresholds = Thresholds(no_helmet=NoHelmetThresholds(**settings))
+    if single_frame:
+        thresholds = relaxed_for_single_frame(thresholds)
+    camera = CameraConfig(id="cam", url="x.mp4", incident_types=["no_helmet"])
+    return create_analyzer(IncidentType.NO_HELMET, camera, thresholds, {"helmet": classifier})
+
+
+def feed(no_helmet_analyzer, frames, start: float = 1000.0, step: float = 0.5):
+    events = []
+    for i, objects in enumerate(frames):
+        detections, tracks = coco(*objects)
+        frame = Frame("cam", i, start + i * step, IMAGE)
+        events.extend(
+            (i, e) for e in no_helmet_analyzer.update(AnalysisInput(frame, {"coco": detections}, tracks))
+        )
+    return events
+
+
+def riding(frames: int, dx: float = 10.0) -> list[list]:
+    """A rider (track 1) on a motorcycle (track 2) moving right together, and a pedestrian (track 3)."""
+    return [
+        [
+            ("person", shifted(RIDER, i * dx), 1),
+            ("motorcycle", shifted(MOTO, i * dx), 2),
+            ("person", WALKER, 3),
+        ]
+        for i in range(frames)
+    ]
+
+
+def raised(events) -> list[tuple[int, IncidentRaised]]:
+    return [(i, e) for i, e in events if isinstance(e, IncidentRaised)]
+
+
+def test_head_is_the_top_of_the_person_box() -> None:
+    head = person_head_boxes(np.array([RIDER]))[0]
+    assert head.tolist() == pytest.approx([138, 100, 162, 124])
+
+
+def test_rider_overlap_uses_the_lower_half_only() -> None:
+    overlap = lower_half_overlap(np.array([RIDER, WALKER]), np.array([MOTO]))
+    assert overlap[:, 0].tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_one_incident_per_rider_track_after_persistence() -> None:
+    classifier = StubClassifier(0.9)
+    events = feed(analyzer(classifier, persist_frames=3, window_frames=5), riding(8))
+    assert len(raised(events)) == 1
+    index, event = raised(events)[0]
+    assert index == 2
+    incident = event.incident
+    assert incident.type is IncidentType.NO_HELMET and incident.confidence == pytest.approx(0.9)
+    assert [b.label for b in incident.boxes] == ["head (no helmet)", "rider", "motorcycle"]
+    assert incident.boxes[1].xyxy == shifted(RIDER, 20)
+    assert incident.details["rider_track_id"] == 1
+    assert incident.frame is IMAGE
+    # Only the rider's head was ever classified, never the pedestrian's.
+    assert all(len(call) == 1 for call in classifier.calls)
+
+
+def test_helmeted_or_unsure_riders_raise_nothing() -> None:
+    assert raised(feed(analyzer(StubClassifier(0.1)), riding(8))) == []
+    assert raised(feed(analyzer(StubClassifier(0.55), min_probability=0.6), riding(8))) == []
+
+
+def test_far_riders_are_not_judged() -> None:
+    classifier = StubClassifier(0.9)
+    small = [[("person", (120, 180, 140, 215), 1), ("motorcycle", (110, 190, 150, 230), 2)]] * 6
+    assert raised(feed(analyzer(classifier, min_head_px=8), small)) == []  # head 7 px
+    assert classifier.calls == []
+
+
+def test_a_pedestrian_passing_a_parked_motorcycle_is_not_a_rider() -> None:
+    classifier = StubClassifier(0.9)
+    walking = [[("person", shifted(RIDER, dx), 1), ("motorcycle", MOTO, 2)] for dx in (-40, 0, 40)]
+    events = feed(analyzer(classifier, persist_frames=2, window_frames=3), walking)
+    assert raised(events) == []
+
+
+def test_untracked_riders_wait_for_a_track_in_video_but_count_in_a_still_image() -> None:
+    untracked = [[("person", RIDER, -1), ("motorcycle", MOTO, -1)]]
+    assert raised(feed(analyzer(StubClassifier(0.9)), untracked * 4)) == []
+    assert len(raised(feed(analyzer(StubClassifier(0.9), single_frame=True), untracked))) == 1
+
+
+def test_the_incident_ends_when_the_rider_is_gone() -> None:
+    events = feed(analyzer(StubClassifier(0.9), persist_frames=1, window_frames=1), riding(2) + [[]] * 30)
+    ended = [(i, e) for i, e in events if isinstance(e, IncidentEnded)]
+    assert len(ended) == 1
+    assert ended[0][1].incident_id == raised(events)[0][1].incident.id
+    assert ended[0][1].ended_at == pytest.approx(1000.5)
+    assert ended[0][0] * 0.5 >= FORGET_AFTER_S
+
+
+@pytest.fixture(scope="module")
+def media() -> MediaAnalyzer:
+    settings = ModelSettings()
+    return MediaAnalyzer(
+        {"coco": load_detector(ModelPack.open(), "coco", settings)},
+        {IncidentType.NO_HELMET},
+        Thresholds(),
+        models={"helmet": load_second_stage("helmet", settings)},
+    )
+
+
+# Validation frames of helmet_th (the classifier never trained on them): a rider without a helmet
+# on a motorcycle, and riders with helmets only.
+BARE_RIDER = "-6-7_00-9_00_mp4-0856_jpg.rf.10f4009c8dc8cd837ba2d9581022ff3b.jpg"
+HELMETED = "2_-6-11_30-13_00_MP4-0013_jpg.rf.f128e65c1b5f390d0319c3f6a3f33eba.jpg"
+
+
+@pytest.mark.slow
+def test_real_frame_with_a_rider_without_helmet_raises_no_helmet(media: MediaAnalyzer) -> None:
+    report = media.analyse(datasets_dir() / "helmet_th/images/train" / BARE_RIDER)
+    assert [i.type for i in report.incidents] == [IncidentType.NO_HELMET]
+    head, rider, vehicle = report.incidents[0].boxes
+    assert rider.label == "rider" and vehicle.label == "motorcycle"
+    assert head.xyxy[1] >= rider.xyxy[1] - 0.1 * (rider.xyxy[3] - rider.xyxy[1])
+    assert report.incidents[0].frame is not None
+
+
+@pytest.mark.slow
+def test_real_frame_with_helmeted_riders_raises_nothing(media: MediaAnalyzer) -> None:
+    assert media.analyse(datasets_dir() / "helmet_th/images/train" / HELMETED).incidents == []
