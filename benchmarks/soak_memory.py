@@ -12,7 +12,6 @@ import tempfile
 import threading
 import time
 from itertools import cycle
-from pathlib import Path
 
 import psutil
 
@@ -29,7 +28,9 @@ CLIPS = [
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cameras", type=int, default=4)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--max-mb", type=float, default=50)
@@ -43,8 +44,12 @@ def main() -> int:
                 "storage": {"database_url": f"sqlite:///{tmp}/soak.db", "evidence_dir": f"{tmp}/evidence"},
                 "models": {"intra_op_threads": 1},
                 "cameras": [
-                    {"id": f"cam{i:02d}", "url": str(next(clips)), "loop": True,
-                     "incident_types": args.types.split(",")}
+                    {
+                        "id": f"cam{i:02d}",
+                        "url": str(next(clips)),
+                        "loop": True,
+                        "incident_types": args.types.split(","),
+                    }
                     for i in range(args.cameras)
                 ],
             },

@@ -30,14 +30,19 @@ def _load(path: str | None) -> CitywatchConfig:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from citywatch.api.camera_monitor import CameraMonitor
     from citywatch.pipeline import Supervisor
 
     config = _load(args.config)
     _setup_logging(args.log_level or config.log_level)
     supervisor = Supervisor(config)
+    monitor = CameraMonitor(supervisor.store)  # camera states in the database, for `serve --no-pipeline`
+    supervisor.state_listeners.append(monitor)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: supervisor.request_stop())
+    monitor.start()
     supervisor.run(args.duration)
+    monitor.stop()
     stats = supervisor.sink.stats
     print(
         f"stored {stats.incidents_stored} incidents, wrote {stats.clips_written} clips "
@@ -106,7 +111,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     _setup_logging(args.log_level or "WARNING")
     try:
         if args.boxes:
-            return evaluate_boxes(config, Path(args.dir), args.split, args.types, args.conf, args.out)
+            return evaluate_boxes(
+                config, Path(args.dir), args.split, args.types, args.conf, args.out, args.role
+            )
         return evaluate(config, Path(args.dir), args.types, args.workers, args.fps, args.out)
     except EVAL_ERRORS as exc:
         print(f"citywatch: {exc}", file=sys.stderr)
@@ -185,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("--split", default="val", help="with --boxes: images/<split>, labels/<split>")
     evaluation.add_argument(
+        "--role", help="with --boxes: score this detector role (e.g. weapon), not the first that matches"
+    )
+    evaluation.add_argument(
         "--conf", type=float, default=0.4, help="with --boxes: confidence of the precision/recall point"
     )
     evaluation.set_defaults(func=cmd_eval)
@@ -192,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     eval_data = sub.add_parser("eval-data", help="evaluation folders built from ../shared/datasets")
     eval_data_sub = eval_data.add_subparsers(dest="eval_data_command", required=True)
     eval_build = eval_data_sub.add_parser("build", help="labels.csv + symlinks for one evaluation set")
-    eval_build.add_argument("name", help="fire_val, fire_tune, streets, fight, fall, helmet or accident")
+    eval_build.add_argument(
+        "name", help="fire_val, fire_tune, streets, fight, fall, helmet, accident or weapon"
+    )
     eval_build.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     eval_build.set_defaults(func=cmd_eval_data_build)
 

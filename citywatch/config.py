@@ -311,6 +311,12 @@ class FightThresholds(StrictModel):
         le=1,
         description="People of very different sizes (near and far from the camera) never form a group.",
     )
+    min_people: int = Field(
+        default=2,
+        ge=1,
+        description="People a group needs. 1 also judges people alone: the detector often boxes two "
+        "wrestling people as one.",
+    )
     min_probability: float = Field(
         default=0.5,
         gt=0,
@@ -514,9 +520,9 @@ class ApiSettings(StrictModel):
 class UiSettings(StrictModel):
     tile_url: str = Field(
         default="",
-        description="Map tile URL template of the dashboard, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png "
-        "or a tile server of the command centre; empty (the default): no tiles, the cameras on a plain "
-        "background (offline command centres).",
+        description="Map tile URL template of the dashboard, e.g. "
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png or a tile server of the command centre; empty "
+        "(the default): no tiles, the cameras on a plain background (offline command centres).",
     )
     tile_attribution: str = Field(default="", description="Attribution shown with the tiles (HTML).")
     default_language: Literal["th", "en"] = Field(
@@ -676,7 +682,9 @@ class CitywatchConfig(StrictModel):
     notifications: NotificationSettings = Field(
         default_factory=NotificationSettings, description="Outgoing alerts: MQTT, webhooks, LINE."
     )
-    ui: UiSettings = Field(default_factory=UiSettings, description="The operator dashboard of `citywatch serve`.")
+    ui: UiSettings = Field(
+        default_factory=UiSettings, description="The operator dashboard of `citywatch serve`."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
 
     @model_validator(mode="after")

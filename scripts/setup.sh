@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libgl1 libglib2.0-0                         # OpenCV's shared libraries
   python3-gi gir1.2-gst-rtsp-server-1.0       # the real RTSP server the tests start
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  chromium chromium-driver fonts-thai-tlwg     # the dashboard's browser tests, with a Thai font
 )
 
 missing=()

@@ -23,6 +23,24 @@ def test_example_config_loads_and_resolves_shared_videos() -> None:
     assert config.storage.evidence_dir.is_absolute()
 
 
+def test_example_notifications_block_is_valid_once_uncommented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# notifications:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line.removeprefix("# "))
+    for name in ("CITYWATCH_LINK_SECRET", "CITYWATCH_WEBHOOK_SECRET", "CITYWATCH_LINE_TOKEN"):
+        monkeypatch.setenv(name, f"{name.lower()}-from-the-environment")
+    notifications = load_config(write(tmp_path, "\n".join(block))).notifications
+    assert notifications.channel_names() == ["mqtt", "line", "command-centre"]
+    assert notifications.webhooks[0].secret == "citywatch_webhook_secret-from-the-environment"
+    assert notifications.routes[0].channels == ["mqtt"]
+
+
 def test_unknown_key_names_file_camera_and_key(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -18,19 +18,36 @@ from citywatch import __version__
 from citywatch.api.auth import Viewer
 from citywatch.api.context import ApiContext
 from citywatch.api.metrics import metrics_registry, render
-from citywatch.api.routers import audit, auth, cameras, evidence, health, incidents, stats, users
+from citywatch.api.routers import (
+    audit,
+    auth,
+    cameras,
+    evidence,
+    health,
+    incidents,
+    live,
+    notifications,
+    shared,
+    stats,
+    users,
+)
 from citywatch.incidents.store import StoreError
 
 log = logging.getLogger(__name__)
 
+ROUTERS = (auth, cameras, incidents, evidence, stats, users, audit, notifications, shared, health, live)
+"""Mounted under /api, in this order."""
+
 
 def create_app(context: ApiContext) -> FastAPI:
-    """The app over `context`; its lifespan starts and stops the camera monitor and, when
-    `context.supervisor` is set, the pipeline."""
+    """The app over `context`; its lifespan starts and stops the camera monitor and either the
+    pipeline (`context.supervisor`) or the store feed of the live hub (`context.feed`)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         context.monitor.start()
+        if context.feed is not None:
+            context.feed.start()
         supervisor = context.supervisor
         if supervisor is not None:
             supervisor.state_listeners.append(context.monitor)
@@ -40,6 +57,8 @@ def create_app(context: ApiContext) -> FastAPI:
         finally:
             if supervisor is not None:
                 supervisor.stop()
+            if context.feed is not None:
+                context.feed.stop()
             context.monitor.stop()
             context.store.dispose()
 
@@ -51,7 +70,7 @@ def create_app(context: ApiContext) -> FastAPI:
     )
     app.state.context = context
     api = APIRouter(prefix="/api")
-    for module in (auth, cameras, incidents, evidence, stats, users, audit, health):
+    for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)
     registry = metrics_registry(context)

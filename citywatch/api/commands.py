@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from citywatch.config import CitywatchConfig, load_config
 from citywatch.incidents.store import IncidentStore
@@ -48,8 +49,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    serve(config, args.host or config.api.host, args.port or config.api.port, pipeline)
-    return 0
+    config_path = Path(args.config) if args.config else None
+    return serve(config, args.host or config.api.host, args.port or config.api.port, pipeline, config_path)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

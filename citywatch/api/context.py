@@ -1,5 +1,5 @@
 """What the API's handlers share: the store and the services over it, the cameras of the config,
-the running Supervisor (if any). One per app, kept in `app.state.context`."""
+the running Supervisor (if any), the live hub. One per app, kept in `app.state.context`."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from argon2 import PasswordHasher
 from citywatch.api.audit import AuditLog
 from citywatch.api.camera_monitor import CameraMonitor
 from citywatch.api.ratelimit import LoginRateLimiter
+from citywatch.api.store_feed import StoreFeed
 from citywatch.config import ApiSettings, CameraConfig, CitywatchConfig
 from citywatch.incidents.lifecycle import IncidentLifecycle
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import UserDirectory
+from citywatch.notifiers.live import LiveHub
 
 if TYPE_CHECKING:
     from citywatch.pipeline import Supervisor
@@ -34,7 +36,13 @@ class ApiContext:
     cameras: Sequence[CameraConfig]
     evidence_dir: Path
     settings: ApiSettings
+    live: LiveHub
+    """What /api/live pushes: the pipeline's hub, or one fed from the store by `feed`."""
     supervisor: Supervisor | None = None
+    feed: StoreFeed | None = None
+    """Without a pipeline in this process: polls the store for new incidents and camera states."""
+    link_secret: str | None = None
+    """notifications.evidence_link_secret: signs the public snapshot links; None serves none."""
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -50,6 +58,7 @@ class ApiContext:
     ) -> ApiContext:
         """Services over `store` (already migrated) for `config`; `supervisor` when the pipeline runs."""
         api = config.api
+        live = supervisor.live if supervisor is not None else LiveHub()
         return cls(
             store=store,
             users=UserDirectory(
@@ -62,5 +71,8 @@ class ApiContext:
             cameras=config.cameras,
             evidence_dir=config.storage.evidence_dir,
             settings=api,
+            live=live,
             supervisor=supervisor,
+            feed=None if supervisor is not None else StoreFeed(store, live.publish),
+            link_secret=config.notifications.evidence_link_secret,
         )

@@ -241,6 +241,18 @@ class AuditEntryOut(BaseModel):
     details: dict[str, Any]
 
 
+class DeadLetterOut(BaseModel):
+    id: int
+    channel: str = Field(description="'mqtt', 'line' or a webhook's name.")
+    message_key: str = Field(description="The message's stable id (webhook X-Citywatch-Delivery).")
+    target: str = Field(description="Where it was going: URL, LINE recipient id or MQTT topic.")
+    incident_id: str | None
+    payload: dict[str, Any]
+    attempts: int
+    last_error: str
+    created_at: datetime
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: bool

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -10,13 +13,20 @@ from citywatch.api.app import create_app
 from citywatch.api.context import ApiContext
 from citywatch.config import CitywatchConfig
 from citywatch.incidents.store import IncidentStore
+from citywatch.ui.app import mount_ui
 
 log = logging.getLogger(__name__)
 
 
-def serve(config: CitywatchConfig, host: str, port: int, pipeline: bool) -> None:
+def serve(
+    config: CitywatchConfig, host: str, port: int, pipeline: bool, config_path: Path | None = None
+) -> int:
     """Migrate the database, then serve until SIGINT/SIGTERM; the app's lifespan starts the
-    pipeline after the server is up and stops it cleanly (open clips finished) before exiting."""
+    pipeline after the server is up and stops it cleanly (open clips finished) before exiting.
+
+    The operator dashboard is mounted at / (its zone editor writes `config_path`, when given).
+    Returns the exit status: 0 after a clean stop, 3 (uvicorn's) when the server could not start.
+    """
     store = IncidentStore(config.storage.database_url, group_window_s=config.incidents.group_window_s)
     store.upgrade()
     supervisor = None
@@ -24,11 +34,27 @@ def serve(config: CitywatchConfig, host: str, port: int, pipeline: bool) -> None
         from citywatch.pipeline import Supervisor  # loads the model pack: only when it runs
 
         supervisor = Supervisor(config)
-    app = create_app(ApiContext.build(config, store, supervisor))
+    context = ApiContext.build(config, store, supervisor)
+    app = create_app(context)
+    mount_ui(app, context, config.ui, config_path)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    )
+
+    def stopped_by(signum: int, _frame: FrameType | None) -> None:
+        """uvicorn takes SIGINT/SIGTERM while it serves and raises the signal again once it has shut
+        down cleanly: taken here then, so a clean stop exits 0 rather than being killed by it."""
+        if not server.should_exit:  # before uvicorn took over: stop at once, as the signal would
+            raise SystemExit(128 + signum)
+        log.info("stopped by %s", signal.Signals(signum).name)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stopped_by)
     log.info(
         "serving the API on http://%s:%d/api (%s)",
         host,
         port,
         "with the pipeline" if pipeline else "no pipeline",
     )
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    server.run()
+    return 0 if server.started else 3

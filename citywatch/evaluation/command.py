@@ -17,7 +17,13 @@ from citywatch.evaluation.boxes import (
 )
 from citywatch.evaluation.datasets import DatasetBuildError, build
 from citywatch.evaluation.labels import LabelError, LabelledItem, read_labels
-from citywatch.evaluation.report import build_report, code_version, markdown_table, run_config
+from citywatch.evaluation.report import (
+    build_report,
+    code_version,
+    markdown_table,
+    model_hashes,
+    run_config,
+)
 from citywatch.evaluation.runner import run_items
 from citywatch.incidents.model import DETECTION_TYPES, IncidentType
 from citywatch.perception.detectors import load_detector
@@ -80,19 +86,31 @@ def evaluate(
 
 
 def evaluate_boxes(
-    config: CitywatchConfig, folder: Path, split: str, types_arg: str | None, conf: float, out: str | None
+    config: CitywatchConfig,
+    folder: Path,
+    split: str,
+    types_arg: str | None,
+    conf: float,
+    out: str | None,
+    role: str | None = None,
 ) -> int:
-    """Score the first detector (of the types' roles) whose classes match the dataset's by name."""
+    """Score the first detector (of the types' roles, or `role`) whose classes match the dataset's by
+    name. `role` picks one where several match (knife_cctv's `knife` is a class of `coco` and of
+    `weapon`)."""
     names = dataset_class_names(folder)
     pack = ModelPack.open(config.models.path)
     roles = sorted({role for t in (parse_types(types_arg) or available_types()) for role in roles_for(t)})
+    if role is not None:
+        if role not in roles:
+            raise EvalUsageError(f"--role {role!r} is not a detector role of {roles}")
+        roles = [role]
     for role in roles:
         detector = load_detector(pack, role, config.models, conf_threshold=AP_CONF_FLOOR)
         if class_mapping(names, detector.class_names):
             report = score_boxes(folder, split, detector, conf)
             report["config"] = {
                 "code_version": code_version(),
-                "model_sha256": pack.spec(detector.name).sha256,
+                "model_sha256": model_hashes(config)[detector.name],
             }
             _write_json(report, out)
             print(boxes_markdown(report))

@@ -43,6 +43,9 @@ ACCIDENT_VAL_CLIPS = frozenset({"test", "test3", "test7", "test10", "test15", "t
 
 FIRE_CLASS, SMOKE_CLASS = 0, 1
 
+# gun: 0 = gun; knife_cctv: 0 = knife, 1 = person.
+GUN_OR_KNIFE_CLASS = 0
+
 
 def fall_source(file_name: str) -> str:
     """The camera/video of a fall frame: `cam_3`, `k107` or the leading number."""
@@ -182,7 +185,33 @@ def build_accident(out: Path) -> list[Row]:
     return rows
 
 
+def weapon_source(dataset: str, file_name: str) -> str:
+    """The camera or image set of a gun / knife_cctv frame: `Cam7` for the gun CCTV frames, else the
+    leading letters of the name (`armas`, `KravMagaTraining`, `knife`...), `web` for hash-named photos."""
+    if dataset == "gun" and file_name.startswith("Cam"):
+        return file_name.split("-", 1)[0]
+    match = re.match(r"([A-Za-z]+)", file_name)
+    return match.group(1) if match and len(match.group(1)) > 1 else "web"
+
+
+def build_weapon(out: Path) -> list[Row]:
+    """The `val` images of gun and knife_cctv: weapon_gun / weapon_knife if they have a gun / knife box,
+    else normal (the weapon detector trains on the `train` images only)."""
+    rows = []
+    for dataset, label in (("gun", "weapon_gun"), ("knife_cctv", "weapon_knife")):
+        for image, classes in _yolo_images(datasets_dir() / dataset, "val"):
+            rows.append(
+                (
+                    _link(out, f"{dataset}/{image.name}", image),
+                    label if GUN_OR_KNIFE_CLASS in classes else "normal",
+                    f"{dataset}:{weapon_source(dataset, image.name)}",
+                )
+            )
+    return rows
+
+
 BUILDERS: dict[str, Callable[[Path], list[Row]]] = {
+    "weapon": build_weapon,
     "fire_val": build_fire_val,
     "fire_tune": build_fire_tune,
     "streets": build_streets,

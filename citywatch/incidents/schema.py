@@ -80,6 +80,7 @@ class IncidentRow(Base):
         Index("ix_incidents_status", "status"),
         Index("ix_incidents_started_at_id", "started_at", "id"),
         Index("ix_incidents_group_id", "group_id"),
+        Index("ix_incidents_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -139,6 +140,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ui_language: Mapped[str | None] = mapped_column(String(8))
+    """Dashboard language the user chose ('th', 'en'); None: the config's ui.default_language."""
 
 
 class SessionRow(Base):

@@ -267,6 +267,24 @@ class IncidentStore:
 
         return self._read(f"get incident {incident_id}", run)
 
+    def created_since(self, since: datetime | None) -> list[StoredIncident]:
+        """Incidents whose row was created at or after `since` (all when None), oldest first.
+
+        `created_at` is the writing process's clock at insert: a row committed late can carry an
+        earlier time than rows already read, so pollers look back a margin (see api.store_feed).
+        """
+        query = select(IncidentRow).order_by(IncidentRow.created_at, IncidentRow.id)
+        if since is not None:
+            query = query.where(IncidentRow.created_at >= since)
+        return self._read(
+            "list new incidents", lambda s: [stored_incident(row) for row in s.scalars(query)]
+        )
+
+    def latest_created_at(self) -> datetime | None:
+        """When the newest row was created; None for an empty table."""
+        query = select(func.max(IncidentRow.created_at))
+        return self._read("find the newest incident", lambda s: s.scalar(query))
+
     def count(self) -> int:
         query = select(func.count()).select_from(IncidentRow)
         return self._read("count incidents", lambda s: s.scalar(query))

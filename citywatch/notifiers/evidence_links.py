@@ -31,7 +31,8 @@ def snapshot_link(
 def link_is_valid(
     secret: str, incident_id: str, expires: int, signature: str, now: float | None = None
 ) -> bool:
-    """For the API route: the signature matches and the link has not expired."""
+    """For the API route: the signature matches and the link has not expired. `signature` is
+    whatever the request carried (compared as bytes: a non-ASCII one is simply wrong)."""
     if expires < (time.time() if now is None else now):
         return False
-    return hmac.compare_digest(_signature(secret, incident_id, expires), signature)
+    return hmac.compare_digest(_signature(secret, incident_id, expires).encode(), signature.encode())

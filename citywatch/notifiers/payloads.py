@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from citywatch.incidents.model import Incident
+from citywatch.incidents.store import CameraStatus, StoredIncident
 from citywatch.notifiers.routing import severity_of
 from citywatch.video.state import StateChange
 
@@ -37,6 +38,19 @@ class IncidentNotice:
             snapshot_path=snapshot_path,
         )
 
+    @classmethod
+    def of_stored(cls, incident: StoredIncident) -> "IncidentNotice":
+        """The same notice, from a row another process stored (an API without a pipeline)."""
+        return cls(
+            id=incident.id,
+            type=incident.type.value,
+            subtype=incident.subtype,
+            camera_id=incident.camera_id,
+            started_at=incident.started_at.timestamp(),
+            confidence=float(incident.confidence),
+            snapshot_path=incident.snapshot_path,
+        )
+
 
 def iso_utc(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, UTC).isoformat()
@@ -62,4 +76,15 @@ def camera_status_payload(change: StateChange) -> dict[str, Any]:
         "previous": str(change.previous),
         "since": iso_utc(change.at),
         "reason": change.reason,
+    }
+
+
+def stored_status_payload(status: CameraStatus, previous: str | None) -> dict[str, Any]:
+    """`camera_status_payload` of a state read from the store; `previous` None when not known."""
+    return {
+        "camera_id": status.camera_id,
+        "state": status.state,
+        "previous": previous,
+        "since": status.since.astimezone(UTC).isoformat(),
+        "reason": status.reason,
     }

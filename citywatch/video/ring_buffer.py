@@ -39,6 +39,11 @@ class RingBuffer:
         with self._lock:
             return [f for f in self._frames if t0 <= f.timestamp <= t1]
 
+    def latest(self) -> Frame | None:
+        """The newest frame kept (e.g. for the dashboard's camera wall), or None."""
+        with self._lock:
+            return self._frames[-1] if self._frames else None
+
     @property
     def latest_timestamp(self) -> float | None:
         with self._lock:

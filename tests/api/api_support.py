@@ -32,6 +32,8 @@ from citywatch.paths import datasets_dir
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CLIP = "fire_smoke/videos/furg_house6.mp4"
 PASSWORD = "correct horse battery staple"
+LINK_SECRET = "shared-link-secret-for-tests"
+"""notifications.evidence_link_secret of the test apps: signs /api/shared/snapshots links."""
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 """argon2 with test-sized costs: the defaults take half a second a hash on a busy CI machine."""
 T0 = 1_700_000_000.0
@@ -112,6 +114,7 @@ def make_config(db_url: str, evidence_dir: Path, **api: object) -> CitywatchConf
             ],
             "storage": {"database_url": db_url, "evidence_dir": str(evidence_dir)},
             "api": api,
+            "notifications": {"evidence_link_secret": LINK_SECRET},
         }
     )
 

@@ -1,30 +1,17 @@
 """The platform commands as an operator runs them: db upgrade, users add (password on stdin),
-serve --no-pipeline (a real uvicorn server), retention run."""
+serve --no-pipeline (a real uvicorn server), retention run, and the camera states `run` stores."""
 
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 from api_support import PASSWORD
+from process_support import CITYWATCH, citywatch, free_port, wait_for_health
 
 from citywatch.incidents.model import Incident, IncidentType
 from citywatch.incidents.store import IncidentStore
-
-CITYWATCH = [sys.executable, "-m", "citywatch.cli"]
-
-
-def citywatch(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CITYWATCH, *args], input=stdin, capture_output=True, text=True, timeout=60)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from citywatch.paths import datasets_dir
 
 
 def test_users_add_then_serve_without_pipeline_then_retention(tmp_path: Path) -> None:
@@ -43,14 +30,7 @@ def test_users_add_then_serve_without_pipeline_then_retention(tmp_path: Path) ->
     )
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=5)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                assert client.get("/api/health").json()["pipeline"] is None
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        assert wait_for_health(client, server)["pipeline"] is None
         login = client.post("/api/auth/login", json={"username": "somchai", "password": PASSWORD})
         token = login.json()["token"]
         client.cookies.clear()
@@ -61,6 +41,7 @@ def test_users_add_then_serve_without_pipeline_then_retention(tmp_path: Path) ->
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=20)
+    assert server.returncode == 0, output
     assert "Application shutdown complete" in output
     assert PASSWORD not in output and token not in output
 
@@ -75,3 +56,20 @@ def test_users_add_then_serve_without_pipeline_then_retention(tmp_path: Path) ->
     assert report.returncode == 0, report.stderr
     assert "evidence of 1 incidents deleted: 1 files" in report.stdout
     assert not (tmp_path / "evidence" / "cam01" / "old.jpg").exists()
+
+
+def test_run_stores_camera_states_for_an_api_on_another_machine(tmp_path: Path) -> None:
+    """`citywatch run` writes camera states to the database, where `serve --no-pipeline` reads them."""
+    db = f"sqlite:///{tmp_path / 'cw.db'}"
+    street = datasets_dir() / "streets" / "one-by-one-person-detection.mp4"
+    config = tmp_path / "cameras.yaml"
+    config.write_text(
+        f"storage:\n  database_url: {db}\n  evidence_dir: evidence\n"
+        f"cameras:\n  - id: street-cam\n    url: {street}\n    loop: true\n"
+    )
+    ran = citywatch("run", "--config", str(config), "--duration", "2")
+    assert ran.returncode == 0, ran.stderr
+    store = IncidentStore(db)
+    states = store.camera_states()
+    store.dispose()
+    assert {camera: status.state for camera, status in states.items()} == {"street-cam": "stopped"}

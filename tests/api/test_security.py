@@ -7,10 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from api_support import PASSWORD, Api
+from api_support import LINK_SECRET, PASSWORD, Api
 from fastapi.routing import APIRoute
 
 from citywatch.incidents.users import Role
+from citywatch.notifiers.evidence_links import snapshot_link
 
 _names = itertools.count(1)
 
@@ -67,8 +68,11 @@ ENDPOINTS = [
     Endpoint("POST", "/api/tokens", Role.ADMIN, lambda: {"name": f"nvr{next(_names)}", "role": "viewer"}),
     Endpoint("DELETE", "/api/tokens/{token_id}", Role.ADMIN),
     Endpoint("GET", "/api/audit", Role.ADMIN),
+    Endpoint("GET", "/api/notifications/dead-letters", Role.ADMIN),
 ]
 PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health")}
+SIGNED = {("GET", "/api/shared/snapshots/{incident_id}.jpg")}
+"""No login: the link's signature is the credential (see test_signed_links_ignore_roles)."""
 ANY_ROLE = {("POST", "/api/auth/logout")}  # see test_logout_ends_the_session
 DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -81,7 +85,7 @@ def test_every_route_is_in_the_role_matrix(shared_api: Api) -> None:
         if isinstance(route, APIRoute) and route.path not in DOCS
         for method in route.methods
     }
-    assert routes - {(e.method, e.route) for e in ENDPOINTS} - PUBLIC - ANY_ROLE == set()
+    assert routes - {(e.method, e.route) for e in ENDPOINTS} - PUBLIC - ANY_ROLE - SIGNED == set()
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.route}")
@@ -97,6 +101,17 @@ def test_each_role_gets_exactly_what_it_may(shared_api: Api, endpoint: Endpoint)
             assert 200 <= status < 300, (role, status)
         else:
             assert status == 403, (role, status)
+
+
+def test_signed_links_ignore_roles(shared_api: Api) -> None:
+    """Only the signature opens a shared snapshot: no role without it, any caller with it."""
+    api = shared_api
+    incident = api.add_incident()
+    good = snapshot_link("", LINK_SECRET, incident, 600)
+    forged = snapshot_link("", "not-the-secret-of-this-api", incident, 600)
+    for headers in [{}, {"Authorization": "Bearer cws_not-a-real-session"}] + [api.headers(r) for r in Role]:
+        assert api.client.get(forged, headers=headers).status_code == 403
+        assert api.client.get(good, headers=headers).status_code == 200
 
 
 def test_viewer_cannot_acknowledge_and_operator_cannot_read_the_audit_log(api: Api) -> None:

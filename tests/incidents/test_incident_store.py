@@ -185,6 +185,7 @@ def test_migration_creates_the_schema_from_empty_and_upgrade_is_idempotent(db_ur
         "ix_incidents_status": ["status"],
         "ix_incidents_started_at_id": ["started_at", "id"],
         "ix_incidents_group_id": ["group_id"],
+        "ix_incidents_created_at": ["created_at"],
     }
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

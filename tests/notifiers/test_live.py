@@ -52,19 +52,20 @@ def test_a_slow_client_loses_its_oldest_messages_and_never_blocks_publish() -> N
     async def main() -> list[int]:
         async with contextlib.aclosing(hub.subscribe()) as messages:
             first = asyncio.ensure_future(anext(messages))
-            await asyncio.sleep(0)  # subscribed, not reading yet
+            await asyncio.sleep(0)  # subscribed, waiting for a message
+            hub.publish({"event": "incident", "data": {"n": 0}})
+            got = [(await first)["data"]["n"]]
 
             def flood() -> None:
-                for n in range(100):
+                for n in range(1, 100):
                     hub.publish({"event": "incident", "data": {"n": n}})
 
-            await asyncio.to_thread(flood)
-            got = [(await first)["data"]["n"]]
+            await asyncio.to_thread(flood)  # no read waits meanwhile: a slow client
             while len(got) < 4:
                 got.append((await asyncio.wait_for(anext(messages), 5))["data"]["n"])
             return got
 
-    assert asyncio.run(main()) == [0, 97, 98, 99]  # 0 went straight to the read already waiting
+    assert asyncio.run(main()) == [0, 97, 98, 99]  # 1 to 96 were dropped, oldest first
 
 
 def test_publish_survives_a_subscriber_whose_loop_is_gone() -> None:

@@ -36,7 +36,7 @@ def evidence_file(
     relative = (
         None if incident is None else (incident.snapshot_path if kind == "snapshot" else incident.clip_path)
     )
-    path = _inside(context.evidence_dir, relative)
+    path = evidence_path(context.evidence_dir, relative)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} for this incident")
     range_header = request.headers.get("range", "")
@@ -49,7 +49,7 @@ def evidence_file(
     )
 
 
-def _inside(root: Path, relative: str | None) -> Path | None:
+def evidence_path(root: Path, relative: str | None) -> Path | None:
     """The file `relative` names under `root`, or None if there is none or it would be outside."""
     if relative is None:
         return None

@@ -1,11 +1,12 @@
 """`/api/live`: a WebSocket that pushes new incidents and camera state changes as JSON.
 
-Messages are those of the pipeline's LiveHub (citywatch.notifiers.live): first the current state
-of every camera, then {"event": "incident" | "camera_state", "data": {...}} as they happen. Any
-role may listen; the credential is the session cookie (browsers) or an `Authorization: Bearer`
-header (other clients), checked once when the socket opens. Without a credential the socket is
-closed with 1008 (policy violation); without a pipeline in this process (`serve --no-pipeline`)
-with 1013 (try again later).
+Messages are those of the context's LiveHub (citywatch.notifiers.live): first the current state
+of every camera, then {"event": "incident" | "camera_state", "data": {...}} as they happen. The
+hub is the pipeline's when it runs in this process, else one fed from the store about once a
+second (citywatch.api.store_feed), so `serve --no-pipeline` pushes what another process stores.
+Any role may listen; the credential is the session cookie (browsers) or an `Authorization:
+Bearer` header (other clients), checked once when the socket opens. Without a valid credential
+the socket is closed with 1008 (policy violation).
 """
 
 from contextlib import aclosing
@@ -28,12 +29,9 @@ async def live(websocket: WebSocket) -> None:
     if principal is None or not principal.role.allows(Role.VIEWER):
         await websocket.close(status.WS_1008_POLICY_VIOLATION, "not authenticated")
         return
-    if context.supervisor is None:
-        await websocket.close(status.WS_1013_TRY_AGAIN_LATER, "no pipeline runs in this process")
-        return
     await websocket.accept()
     try:
-        async with aclosing(context.supervisor.live.subscribe()) as messages:
+        async with aclosing(context.live.subscribe()) as messages:
             async for message in messages:
                 await websocket.send_json(message)
     except WebSocketDisconnect:

@@ -1,0 +1,84 @@
+"""The latest picture of each camera for the camera wall and the zone editor, as JPEG.
+
+With the pipeline in this process: the newest frame of the camera's ring buffer, encoded when
+asked (never per decoded frame). Without it: the first frame of the camera's newest evidence clip
+(a raw camera picture: snapshots have boxes and a header bar drawn on them, which would shift the
+zone editor's coordinates). Served at /ui/cameras/{id}/frame.jpg to any logged-in role, with the
+feed's thumbnails of snapshots.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import cv2
+import numpy as np
+from fastapi import APIRouter, HTTPException, Response, status
+
+from citywatch.api.auth import Context, Viewer
+from citywatch.api.context import ApiContext
+from citywatch.api.routers.evidence import evidence_path
+from citywatch.api.routers.incidents import IncidentId
+from citywatch.ui.queries import latest_clip
+
+router = APIRouter()
+_JPEG_QUALITY = 80
+_THUMB_WIDTH = 224
+
+
+def latest_frame(context: ApiContext, camera_id: str) -> np.ndarray | None:
+    """The newest BGR picture of the camera, or None when there is none yet."""
+    supervisor = context.supervisor
+    worker = supervisor.workers.get(camera_id) if supervisor is not None else None
+    if worker is not None:
+        frame = worker.ring.latest()
+        return frame.image if frame is not None else None
+    clip = latest_clip(context.store, camera_id)
+    path = evidence_path(context.evidence_dir, clip)
+    return _first_frame(path) if path is not None else None
+
+
+@functools.lru_cache(maxsize=128)
+def _first_frame(path: Path) -> np.ndarray | None:
+    capture = cv2.VideoCapture(str(path))
+    try:
+        ok, image = capture.read()
+    finally:
+        capture.release()
+    return image if ok else None
+
+
+@router.get("/ui/cameras/{camera_id}/frame.jpg", include_in_schema=False)
+def camera_frame(camera_id: str, principal: Viewer, context: Context) -> Response:
+    if camera_id not in {camera.id for camera in context.cameras}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such camera")
+    image = latest_frame(context, camera_id)
+    if image is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no picture of this camera yet")
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
+    if not ok:
+        raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, "cannot encode the picture")
+    return Response(jpeg.tobytes(), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@functools.lru_cache(maxsize=512)
+def _thumbnail(path: Path, width: int) -> bytes | None:
+    image = cv2.imread(str(path))
+    if image is None:
+        return None
+    height = max(1, round(image.shape[0] * width / image.shape[1]))
+    ok, jpeg = cv2.imencode(".jpg", cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
+    return jpeg.tobytes() if ok else None
+
+
+@router.get("/ui/incidents/{incident_id}/thumb.jpg", include_in_schema=False)
+def incident_thumbnail(incident_id: IncidentId, principal: Viewer, context: Context) -> Response:
+    """A small copy of the snapshot for the feed (the snapshot itself, audited, is /api/.../snapshot).
+    Evidence files never change, so the browser may keep it."""
+    incident = context.store.get(incident_id)
+    path = evidence_path(context.evidence_dir, incident.snapshot_path if incident is not None else None)
+    thumbnail = _thumbnail(path, _THUMB_WIDTH) if path is not None else None
+    if thumbnail is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot for this incident")
+    return Response(thumbnail, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})

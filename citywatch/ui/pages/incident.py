@@ -1,0 +1,247 @@
+"""One incident: the snapshot (boxes drawn on it) with the list of detections, the clip in a
+player that seeks (the API serves Range requests; the session cookie authenticates the video
+element), the history as a timeline, the actions the user's role allows in the incident's status
+(each one click plus a confirmation) and the export of a report file for the case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import run, ui
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from citywatch.api.routers.evidence import evidence_path
+from citywatch.incidents.lifecycle import Action, LifecycleError
+from citywatch.incidents.store import StoredIncident
+from citywatch.ui.actions import ActionInput, ActionRefused, offered_actions, perform
+from citywatch.ui.components.confirm import confirm
+from citywatch.ui.components.hub_listener import listen
+from citywatch.ui.components.layout import page_frame
+from citywatch.ui.report_export import incident_report_html
+from citywatch.ui.services import services
+from citywatch.ui.session import UiSession, session_of, to_login
+
+_ACTION_STYLE = {
+    Action.ACKNOWLEDGE: ("done", "orange-8"),
+    Action.ASSIGN: ("person_add", "blue-8"),
+    Action.RESOLVE: ("task_alt", "green-8"),
+    Action.FALSE_ALARM: ("block", "grey-8"),
+    Action.NOTE: ("edit_note", "slate-7"),
+    Action.LOCK: ("lock", "purple-8"),
+    Action.UNLOCK: ("lock_open", "purple-8"),
+}
+
+
+def incident_page(request: Request, incident_id: str) -> RedirectResponse | None:
+    session = session_of(request)
+    if session is None:
+        return to_login(request)
+    page_frame(session, "nav.live")
+    IncidentView(session, incident_id)
+    return None
+
+
+class IncidentView:
+    def __init__(self, session: UiSession, incident_id: str) -> None:
+        self.session = session
+        self.incident_id = incident_id
+        self.context = services().context
+        self.names = {c.id: c.name or c.id for c in self.context.cameras}
+        incident = self.context.store.get(incident_id)
+        if incident is None:
+            ui.label(session.t("incident.not_found")).classes("text-xl p-6").props("data-test=not-found")
+            return
+        s = session
+        with ui.row().classes("w-full no-wrap gap-3 p-3 items-start"):
+            with (
+                ui.element("div")
+                .classes("grid grid-cols-2 gap-3 items-start")
+                .style("flex: 3 1 0; min-width: 0")
+            ):
+                self._evidence(incident)
+            with ui.column().classes("gap-3").style("flex: 2 1 0; min-width: 0"):
+                with ui.card().classes("w-full p-3 gap-2"):
+                    with ui.row().classes("w-full items-center no-wrap"):
+                        ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
+                            "flat round dense"
+                        ).tooltip(s.t("incident.back"))
+                        ui.label(s.t(f"type.{incident.type.value}")).classes("text-2xl font-bold truncate")
+                        ui.space()
+                        ui.button(s.t("incident.export"), icon="download", on_click=self._export).props(
+                            "outline no-caps data-test=export"
+                        )
+                    self.facts = ui.column().classes("w-full gap-1")
+                    self.actions = ui.row().classes("w-full gap-2")
+                with ui.card().classes("w-full p-3"):
+                    ui.label(s.t("incident.history")).classes("text-lg font-bold")
+                    self.timeline = ui.column().classes("w-full")
+        self.refresh()
+        listen(self._on_messages, services().changes)
+
+    def _evidence(self, incident: StoredIncident) -> None:
+        s = self.session
+        with ui.card().classes("w-full p-3 gap-2"):
+            ui.label(s.t("incident.snapshot")).classes("text-lg font-bold")
+            if incident.snapshot_path:
+                ui.element("img").classes("w-full rounded").props(
+                    f'src="/api/incidents/{incident.id}/snapshot" alt="" data-test=snapshot'
+                )
+            else:
+                ui.label(s.t("incident.no_snapshot")).classes("text-gray-500")
+            if incident.boxes:
+                ui.label(s.t("incident.boxes")).classes("font-bold")
+                for box in incident.boxes:
+                    ui.label(
+                        f"{box.label} · {box.confidence:.0%} · [{', '.join(f'{v:.0f}' for v in box.xyxy)}]"
+                    ).classes("text-sm")
+        with ui.card().classes("w-full p-3 gap-2"):
+            ui.label(s.t("incident.clip")).classes("text-lg font-bold")
+            if incident.clip_path:
+                ui.video(f"/api/incidents/{incident.id}/clip").classes("w-full").props(
+                    "preload=metadata data-test=clip"
+                )
+            else:
+                ui.label(s.t("incident.no_clip")).classes("text-gray-500")
+
+    def refresh(self) -> None:
+        incident = self.context.store.get(self.incident_id)
+        if incident is None:
+            return
+        self._facts(incident)
+        self._actions(incident)
+        self._timeline()
+
+    def _facts(self, incident: StoredIncident) -> None:
+        s = self.session
+        rows = [
+            ("incident.status", s.t(f"status.{incident.status.value}")),
+            ("incident.camera", self.names.get(incident.camera_id, incident.camera_id)),
+            ("incident.time", s.time(incident.started_at, long=True)),
+            ("incident.ended", s.time(incident.ended_at, long=True) if incident.ended_at else "–"),
+            ("incident.confidence", f"{incident.confidence:.0%}"),
+            ("incident.assigned", incident.assigned_user or incident.assigned_unit or "–"),
+            ("incident.locked", "✔" if incident.locked else "–"),
+        ]
+        self.facts.clear()
+        with self.facts:
+            for key, value in rows:
+                with ui.row().classes("w-full no-wrap gap-2"):
+                    ui.label(s.t(key)).classes("text-gray-600 w-40 shrink-0")
+                    ui.label(value).classes("font-medium").props(f"data-test=fact-{key.split('.')[1]}")
+
+    def _actions(self, incident: StoredIncident) -> None:
+        self.actions.clear()
+        with self.actions:
+            for action in offered_actions(incident, self.session.principal.role):
+                icon, color = _ACTION_STYLE[action]
+                ui.button(
+                    self.session.t(f"action.{action.value}"),
+                    icon=icon,
+                    color=color,
+                    on_click=lambda a=action: self._do(a),
+                ).props(f"no-caps data-test=action-{action.value}")
+
+    def _timeline(self) -> None:
+        s = self.session
+        history = self.context.lifecycle.history(self.incident_id)
+        self.timeline.clear()
+        with self.timeline:
+            if not history:
+                ui.label(s.t("incident.no_history")).classes("text-gray-500")
+                return
+            with ui.timeline(side="right", layout="dense").props("data-test=history"):
+                for event in reversed(history):
+                    title = (
+                        s.t(f"status.{event.to_status.value}")
+                        if event.to_status is not None
+                        else s.t(f"action.{event.action.value}")
+                    )
+                    detail = event.details.get("user") or event.details.get("unit")
+                    body = " · ".join(
+                        p for p in (s.t("action.by", actor=event.actor), detail, event.note) if p
+                    )
+                    ui.timeline_entry(
+                        body, title=title, subtitle=s.time(event.at), icon=_ACTION_STYLE[event.action][0]
+                    )
+
+    async def _do(self, action: Action) -> None:
+        s = self.session
+        data = ActionInput()
+        if action in (Action.ASSIGN, Action.NOTE):
+            asked = await self._ask(action)
+            if asked is None:
+                return
+            data = asked
+        elif not await confirm(
+            s, s.t("action.confirm_question", action=s.t(f"action.{action.value}"), id=self.incident_id[:8])
+        ):
+            return
+        try:
+            perform(services(), s.principal, self.incident_id, action, data)
+        except ActionRefused:
+            ui.notify(s.t("common.forbidden"), type="negative")
+        except LifecycleError as exc:
+            ui.notify(s.t("action.failed", reason=str(exc)), type="negative")
+        else:
+            ui.notify(s.t("action.done", action=s.t(f"action.{action.value}")), type="positive")
+        self.refresh()
+
+    async def _ask(self, action: Action) -> ActionInput | None:
+        """The assignee or the note, in the confirmation dialog itself (still one confirmation)."""
+        s = self.session
+        users = [u.name for u in self.context.users.users() if not u.disabled]
+        with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
+            ui.label(
+                s.t("action.confirm_question", action=s.t(f"action.{action.value}"), id=self.incident_id[:8])
+            ).classes("text-lg")
+            if action is Action.ASSIGN:
+                user = ui.select(users, label=s.t("action.assign_user"), clearable=True).classes("w-full")
+                unit = ui.input(s.t("action.assign_unit")).classes("w-full")
+                note = None
+            else:
+                user = unit = None
+                note = (
+                    ui.textarea(s.t("action.note_text"))
+                    .classes("w-full")
+                    .props("autofocus data-test=note-text")
+                )
+
+            def submit() -> None:
+                dialog.submit(
+                    ActionInput(
+                        note=note.value.strip() if note is not None else None,
+                        user=(user.value or None) if user is not None else None,
+                        unit=(unit.value.strip() or None) if unit is not None else None,
+                    )
+                )
+
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button(s.t("action.cancel"), on_click=lambda: dialog.submit(None)).props("flat no-caps")
+                ui.button(s.t("action.confirm"), on_click=submit).props("no-caps data-test=confirm-yes")
+        answer: ActionInput | None = await dialog
+        dialog.delete()
+        if answer is None or (action is Action.NOTE and not answer.note):
+            return None
+        return answer
+
+    def _on_messages(self, messages: list[dict[str, Any]]) -> None:
+        if any(m["event"] == "incident_changed" and m["data"]["id"] == self.incident_id for m in messages):
+            self.refresh()
+
+    async def _export(self) -> None:
+        incident = self.context.store.get(self.incident_id)
+        if incident is None:
+            return
+        history = self.context.lifecycle.history(self.incident_id)
+        snapshot = evidence_path(self.context.evidence_dir, incident.snapshot_path)
+        html = await run.io_bound(
+            incident_report_html,
+            incident,
+            history,
+            snapshot,
+            self.names.get(incident.camera_id, ""),
+            self.session,
+        )
+        self.context.audit.record(self.session.principal.actor, "incident.export", f"incident:{incident.id}")
+        ui.download.content(html.encode("utf-8"), f"citywatch-incident-{incident.id}.html", "text/html")

@@ -1,0 +1,74 @@
+"""Live: the camera map and the incident feed side by side, both updated as things happen; a new
+high-severity incident flashes the screen, sounds an alarm (once sound is on) and says what and
+where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from citywatch.ui.components.camera_map import CameraMap
+from citywatch.ui.components.feed import IncidentFeed
+from citywatch.ui.components.hub_listener import listen
+from citywatch.ui.components.layout import HEADER_PX, page_frame
+from citywatch.ui.queries import open_incidents
+from citywatch.ui.services import services
+from citywatch.ui.session import UiSession, session_of, to_login
+
+
+def live_page(request: Request) -> RedirectResponse | None:
+    session = session_of(request)
+    if session is None:
+        return to_login(request)
+    build_live(session)
+    return None
+
+
+def build_live(session: UiSession) -> None:
+    context = services().context
+    cameras = list(context.cameras)
+    names = {c.id: c.name or c.id for c in cameras}
+    page_frame(session, "nav.live")
+    with ui.row().classes("w-full no-wrap gap-3 p-3").style(f"height: calc(100vh - {HEADER_PX}px)"):
+        with ui.card().classes("h-full p-2 gap-1 flex-nowrap").style("flex: 11 1 0; min-width: 0"):
+            ui.label(session.t("live.map")).classes("text-base font-bold")
+            camera_map = CameraMap(session, cameras)
+        with ui.card().classes("h-full p-2 gap-2 flex-nowrap").style("flex: 9 1 0; min-width: 0"):
+            ui.label(session.t("live.feed")).classes("text-base font-bold")
+            feed = IncidentFeed(session, names)
+
+    states = {camera_id: status.state for camera_id, status in context.monitor.states().items()}
+    camera_map.update(states, open_incidents(context.store))
+
+    def on_messages(messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            if message["event"] == "camera_state":
+                states[message["data"]["camera_id"]] = message["data"]["state"]
+        incidents = [m["data"] for m in messages if m["event"] == "incident"]
+        changed = {m["data"]["id"] for m in messages if m["event"] == "incident_changed"}
+        camera_map.update(states, open_incidents(context.store) if incidents or changed else camera_map.open)
+        feed.update(incidents, changed)
+        urgent = [
+            i for i in incidents if i["severity"] == "high"
+        ]  # whatever the filters: nobody may miss them
+        if urgent:
+            alert(session, urgent, names)
+
+    listen(on_messages, context.live, services().changes)
+
+
+def alert(session: UiSession, incidents: list[dict[str, Any]], names: dict[str, str]) -> None:
+    """A banner per incident (the newest three of a burst), a flash and the alarm sound, once."""
+    for data in incidents[-3:]:
+        text = session.t(
+            "live.alert",
+            type=session.t(f"type.{data['type']}"),
+            camera=names.get(data["camera_id"], data["camera_id"]),
+        )
+        ui.notify(
+            text, type="negative", position="bottom-left", timeout=10000, progress=True, classes="text-lg"
+        )
+    ui.run_javascript("citywatchAlert()")

@@ -1,0 +1,66 @@
+"""Login with a platform user. The browser signs in through POST /api/auth/login itself, so it
+holds the API's HttpOnly session cookie (the password never passes through page state); the page
+only learns the answer's status and goes on, or says why not."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from nicegui import ui
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from citywatch.ui.i18n import LANGUAGES, Language, language_of, t
+from citywatch.ui.services import services
+from citywatch.ui.session import session_of
+
+_MESSAGES = {401: "login.failed", 422: "login.failed", 429: "login.too_many"}
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site (no //host, no scheme): the login must not send anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def login_page(request: Request, next: str = "/", lang: str | None = None) -> RedirectResponse | None:
+    target = safe_next(next)
+    if session_of(request) is not None:
+        return RedirectResponse(target, status_code=303)
+    language: Language = language_of(lang, services().settings.default_language)
+    ui.page_title(t("login.title", language))
+    with ui.column().classes("absolute-center items-center gap-4"):
+        ui.label(t("app.title", language)).classes("text-4xl font-bold text-slate-800")
+        with ui.card().classes("w-96 p-6 gap-3"):
+            ui.label(t("login.title", language)).classes("text-xl")
+            user = ui.input(t("login.username", language)).props("outlined autofocus data-test=username")
+            user.classes("w-full")
+            password = ui.input(t("login.password", language), password=True).props(
+                "outlined data-test=password"
+            )
+            password.classes("w-full")
+            error = ui.label().classes("text-red-700").props("data-test=login-error")
+            submit = f"() => citywatchLogin({json.dumps(user.html_id)}, {json.dumps(password.html_id)})"
+            ui.button(t("login.submit", language)).props("no-caps data-test=login").classes("w-full").on(
+                "click", js_handler=submit
+            )
+            password.on("keydown.enter", js_handler=submit)
+        with ui.row().classes("gap-1"):
+            for other in LANGUAGES:
+                ui.link(
+                    "ไทย" if other == "th" else "English",
+                    f"/login?lang={other}&next={quote(target, safe='')}",
+                ).classes("text-sm" + (" font-bold" if other == language else ""))
+
+    def answered(event: Any) -> None:
+        status = int(event.args[0] if isinstance(event.args, list) else event.args)
+        if status == 200:
+            ui.navigate.to(target)
+            return
+        error.set_text(t(_MESSAGES.get(status, "login.error"), language))
+
+    ui.on("citywatch_login", answered)
+    return None

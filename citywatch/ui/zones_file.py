@@ -1,0 +1,91 @@
+"""Saving a camera's zones into the config file: a YAML round trip (ruamel.yaml) that keeps every
+other key, the comments and `${VAR}` references as written; the whole new file is validated with
+citywatch.config before it replaces the old one, atomically (a crash leaves the old or the new
+file, never half of one)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from citywatch.config import ConfigError, Zone, parse_config
+
+
+class ZoneFileError(ValueError):
+    """The zones could not be saved; the message says why (the file is unchanged)."""
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
+def _flow(values: list[float]) -> CommentedSeq:
+    seq = CommentedSeq(values)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _zone_node(zone: Zone) -> CommentedMap:
+    node = CommentedMap()
+    node["name"] = zone.name
+    node["polygon"] = _flow([_flow([round(x, 4), round(y, 4)]) for x, y in zone.polygon])
+    if zone.incident_types is not None:
+        node["incident_types"] = _flow(list(zone.incident_types))
+    return node
+
+
+def save_zones(config_path: Path, camera_id: str, zones: list[Zone]) -> None:
+    """Replace the `zones` of camera `camera_id` in the config file. Raises ZoneFileError."""
+    yaml = _yaml()
+    try:
+        document = yaml.load(config_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ZoneFileError(f"cannot read {config_path}: {exc.strerror}") from None
+    cameras = document.get("cameras") if isinstance(document, dict) else None
+    camera = next((c for c in cameras or [] if isinstance(c, dict) and c.get("id") == camera_id), None)
+    if camera is None:
+        raise ZoneFileError(f"{config_path} has no camera {camera_id!r}")
+    if zones:
+        camera["zones"] = [_zone_node(zone) for zone in zones]
+    else:
+        camera.pop("zones", None)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    text = out.getvalue()
+    try:
+        parse_config(YAML(typ="safe").load(text), source=str(config_path), base_dir=config_path.parent)
+    except ConfigError as exc:
+        raise ZoneFileError(str(exc)) from None
+    _write_atomically(config_path, text)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def zones_of(config_path: Path, camera_id: str) -> list[Zone]:
+    """The camera's zones as the file has them now (the editor starts from these)."""
+    document = YAML(typ="safe").load(config_path.read_text(encoding="utf-8")) or {}
+    for camera in document.get("cameras") or []:
+        if isinstance(camera, dict) and camera.get("id") == camera_id:
+            return [Zone.model_validate(zone) for zone in camera.get("zones") or []]
+    return []

@@ -1,0 +1,214 @@
+"""Helpers of the dashboard tests: a real `citywatch serve --no-pipeline` in a subprocess over a
+SQLite file, incidents stored as the pipeline stores them (snapshot drawn by the evidence code,
+H.264 clip of the fire video), and headless Chromium sessions driven by Selenium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import yaml
+from argon2 import PasswordHasher
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from citywatch.incidents.annotate import annotate
+from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.incidents.store import IncidentStore
+from citywatch.incidents.users import Role, UserDirectory
+from citywatch.paths import datasets_dir
+
+CLIP = datasets_dir() / "fire_smoke" / "videos" / "furg_house6.mp4"
+PASSWORD = "correct horse battery staple"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CAMERAS = [
+    {"id": "market-01", "name": "ตลาด / Market", "location": {"lat": 13.7551, "lon": 100.4990}},
+    {"id": "street-01", "name": "ถนนสายหลัก / Main road", "location": {"lat": 13.7563, "lon": 100.5018}},
+    {
+        "id": "lobby-01",
+        "name": "ทางเข้าอาคาร / Building entrance",
+        "location": {"lat": 13.7570, "lon": 100.5030},
+    },
+]
+
+
+def write_config(folder: Path, cameras: list[dict]) -> Path:
+    config = {
+        "cameras": [
+            {**camera, "url": str(CLIP), "zones": [{"name": "street", "polygon": [[0, 0], [1, 0], [1, 1]]}]}
+            for camera in cameras
+        ],
+        "storage": {
+            "database_url": f"sqlite:///{folder / 'citywatch.db'}",
+            "evidence_dir": str(folder / "evidence"),
+        },
+        "ui": {"default_language": "en"},
+    }
+    path = folder / "cameras.yaml"
+    path.write_text(
+        "# dashboard test config\n" + yaml.safe_dump(config, allow_unicode=True), encoding="utf-8"
+    )
+    return path
+
+
+@dataclass
+class Server:
+    url: str
+    store: IncidentStore
+    evidence_dir: Path
+    config_path: Path
+    process: subprocess.Popen[bytes]
+
+    def add_incident(
+        self,
+        camera_id: str = "market-01",
+        type: IncidentType = IncidentType.FIRE,
+        started_at: float | None = None,
+        confidence: float = 0.87,
+        evidence: bool = True,
+    ) -> str:
+        """Store an incident as the pipeline's event sink does: snapshot, clip, row. Returns its id."""
+        incident = Incident(
+            type,
+            camera_id,
+            time.time() if started_at is None else started_at,
+            confidence,
+            subtype="fire" if type is IncidentType.FIRE else None,
+            boxes=[EvidenceBox((120, 60, 260, 200), "fire", confidence)],
+            id=uuid.uuid4().hex,
+        )
+        snapshot = clip = None
+        if evidence:
+            folder = self.evidence_dir / camera_id / "test"
+            folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(folder / f"{incident.id}.jpg"), annotate(incident, _frame()))
+            shutil.copyfile(CLIP, folder / f"{incident.id}.mp4")
+            snapshot, clip = f"{camera_id}/test/{incident.id}.jpg", f"{camera_id}/test/{incident.id}.mp4"
+        assert self.store.add(incident, snapshot, clip)
+        return incident.id
+
+
+_FRAMES: list[np.ndarray] = []
+
+
+def _frame() -> np.ndarray:
+    if not _FRAMES:
+        capture = cv2.VideoCapture(str(CLIP))
+        capture.set(cv2.CAP_PROP_POS_FRAMES, 150)
+        ok, image = capture.read()
+        capture.release()
+        assert ok
+        _FRAMES.append(image)
+    return _FRAMES[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(folder: Path, port: int, cameras: list[dict] = CAMERAS) -> Server:
+    config_path = write_config(folder, cameras)
+    url = f"sqlite:///{folder / 'citywatch.db'}"
+    store = IncidentStore(url)
+    store.upgrade()
+    users = UserDirectory(store, password_hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    for name, role in (
+        ("somchai", Role.OPERATOR),
+        ("malee", Role.OPERATOR),
+        ("viewer1", Role.VIEWER),
+        ("admin1", Role.ADMIN),
+    ):
+        users.add_user(name, role, PASSWORD)
+    command = [sys.executable, "-m", "citywatch.cli", "serve", "--config", str(config_path), "--no-pipeline"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=(folder / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("citywatch serve did not start:\n" + (folder / "serve.log").read_text())
+        time.sleep(0.2)
+    return Server(base, store, folder / "evidence", config_path, process)
+
+
+def browser(width: int = 1920, height: int = 1080) -> WebDriver:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=en-US",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    set_viewport(driver, width, height)
+    return driver
+
+
+def wait_for(driver: WebDriver, css: str, timeout: float = 10) -> WebElement:
+    """The first visible element at `css`, once there is one (pages redraw: stale ones are skipped)."""
+    wait = WebDriverWait(driver, timeout, 0.05, ignored_exceptions=(StaleElementReferenceException,))
+    return wait.until(
+        lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), False),
+        f"nothing visible at {css}",
+    )
+
+
+def wait_text(driver: WebDriver, css: str, expected: str, timeout: float = 5) -> None:
+    """Wait until the element at `css` (found again each time: pages redraw) shows `expected`."""
+
+    def shows(d: WebDriver) -> bool:
+        try:
+            return any(e.text == expected for e in d.find_elements(By.CSS_SELECTOR, css))
+        except StaleElementReferenceException:
+            return False
+
+    WebDriverWait(driver, timeout, poll_frequency=0.05).until(shows, f"{css} never showed {expected!r}")
+
+
+def login(driver: WebDriver, server: Server, user: str, path: str = "/") -> None:
+    driver.get(f"{server.url}{path}")
+    wait_for(driver, "input[data-test=username]").send_keys(user)
+    wait_for(driver, "input[data-test=password]").send_keys(PASSWORD)
+    wait_for(driver, "[data-test=login]").click()
+    wait_for(driver, "[data-test=whoami]", 15)
+
+
+def set_viewport(driver: WebDriver, width: int, height: int) -> None:
+    """Resize so the page itself (not the window with its frame) is width x height."""
+    driver.set_window_size(width, height)
+    inner_w, inner_h = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(2 * width - inner_w, 2 * height - inner_h)
