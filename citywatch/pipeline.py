@@ -23,7 +23,7 @@ from citywatch.analytics.base import (
 )
 from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
 from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.incidents.model import Incident, IncidentType
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
 from citywatch.notifiers.dispatcher import build_notifier
@@ -141,16 +141,19 @@ class CameraWorker:
                 log.exception("camera state listener %r failed", listener)
 
     def _offline(self, change: StateChange) -> Incident:
-        last = self.ring.frames_between(0, change.at)
-        last_frame: Frame | None = last[-1] if last else None
+        """The snapshot is the last picture the camera sent, which shows what it saw before it died."""
+        last_frame = self.ring.latest()
         return Incident(
             type=IncidentType.CAMERA_OFFLINE,
             camera_id=self.camera.id,
             started_at=change.at,
             confidence=1.0,
             frame_index=last_frame.index if last_frame else None,
-            boxes=[] if last_frame is None else [EvidenceBox((0, 0, 0, 0), "last frame before offline", 1.0)],
-            details={"reason": change.reason, "last_error": self.source.stats.last_error},
+            details={
+                "reason": change.reason,
+                "last_error": self.source.stats.last_error,
+                "last_frame_at": last_frame.timestamp if last_frame else None,
+            },
             frame=last_frame.image if last_frame else None,
         )
 
