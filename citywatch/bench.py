@@ -97,7 +97,7 @@ def _cpu_seconds() -> float:
 
 
 def _bench_config(
-    cameras: int, analytics_fps: float, types: tuple[IncidentType, ...], workdir: Path
+    cameras: int, analytics_fps: float, types: tuple[IncidentType, ...], threads: int, workdir: Path
 ) -> CitywatchConfig:
     clips = cycle(bench_clips())
     return CitywatchConfig(
@@ -112,7 +112,7 @@ def _bench_config(
             )
             for i in range(cameras)
         ],
-        models=ModelSettings(intra_op_threads=1),
+        models=ModelSettings(intra_op_threads=threads),
         storage=StorageSettings(
             database_url=f"sqlite:///{workdir / 'bench.db'}", evidence_dir=workdir / "evidence"
         ),
@@ -121,12 +121,16 @@ def _bench_config(
 
 
 def run_citywatch(
-    cameras: int, seconds: float, analytics_fps: float, types: tuple[IncidentType, ...] = DEFAULT_TYPES
+    cameras: int,
+    seconds: float,
+    analytics_fps: float,
+    types: tuple[IncidentType, ...] = DEFAULT_TYPES,
+    threads: int = 0,
 ) -> RunResult:
     from citywatch.pipeline import Supervisor
 
     with tempfile.TemporaryDirectory(prefix="citywatch-bench-") as tmp:
-        supervisor = Supervisor(_bench_config(cameras, analytics_fps, types, Path(tmp)))
+        supervisor = Supervisor(_bench_config(cameras, analytics_fps, types, threads, Path(tmp)))
         with _PeakRss() as rss:
             cpu0, wall0 = _cpu_seconds(), time.perf_counter()
             supervisor.run(seconds)
@@ -154,11 +158,15 @@ def run_citywatch(
 
 
 def run_naive(
-    cameras: int, seconds: float, analytics_fps: float, types: tuple[IncidentType, ...] = DEFAULT_TYPES
+    cameras: int,
+    seconds: float,
+    analytics_fps: float,
+    types: tuple[IncidentType, ...] = DEFAULT_TYPES,
+    threads: int = 0,
 ) -> RunResult:
     pack = ModelPack.open(None)
     roles = sorted({r for t in types for r in roles_for(t)})
-    detectors = [load_detector(pack, role, ModelSettings(intra_op_threads=1)) for role in roles]
+    detectors = [load_detector(pack, role, ModelSettings(intra_op_threads=threads)) for role in roles]
     clips = cycle(bench_clips())
     decoded = sampled = calls = 0
     with _PeakRss() as rss:
@@ -252,14 +260,16 @@ def run_bench(
     analytics_fps: float,
     out: str | None,
     types: tuple[IncidentType, ...] = DEFAULT_TYPES,
+    threads: int = 0,
 ) -> int:
     print(
         f"citywatch bench: {cameras} cameras x {seconds:.0f} s at {analytics_fps} fps analytics, "
-        f"types {', '.join(types)}; machine: {os.cpu_count()} CPUs",
+        f"types {', '.join(types)}, ONNX Runtime threads per model {threads or 'auto'}; "
+        f"machine: {os.cpu_count()} CPUs",
         flush=True,
     )
-    ours = run_citywatch(cameras, seconds, analytics_fps, types)
-    naive = run_naive(cameras, seconds, analytics_fps, types)
+    ours = run_citywatch(cameras, seconds, analytics_fps, types, threads)
+    naive = run_naive(cameras, seconds, analytics_fps, types, threads)
     print(format_table(ours, naive))
     if out:
         Path(out).write_text(json.dumps({"citywatch": asdict(ours), "naive": asdict(naive)}, indent=2))

@@ -101,7 +101,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from citywatch.incidents.model import IncidentType
 
     types = tuple(IncidentType(t.strip()) for t in args.types.split(",") if t.strip())
-    return run_bench(args.cameras, args.seconds, args.fps, args.out, types)
+    return run_bench(args.cameras, args.seconds, args.fps, args.out, types, args.threads)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=30, help="seconds of video per camera")
     bench.add_argument("--fps", type=float, default=2.0, help="analytics frames per second")
     bench.add_argument("--types", default="fire", help="incident types on every camera (default: fire)")
+    bench.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads a model (0: default)")
     bench.add_argument("--out", help="also write the results as JSON here")
     bench.set_defaults(func=cmd_bench)
 

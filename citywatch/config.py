@@ -318,10 +318,11 @@ class FightThresholds(StrictModel):
         "wrestling people as one.",
     )
     min_probability: float = Field(
-        default=0.5,
+        default=0.7,
         gt=0,
         le=1,
-        description="Fight-classifier probability at which a group's analysed frame counts as fighting.",
+        description="Fight-classifier probability at which a group's analysed frame counts as fighting (the "
+        "median of the thresholds python -m citywatch.training.fight chose inside its source-video folds).",
     )
     persist_frames: int = Field(
         default=2,
@@ -329,7 +330,7 @@ class FightThresholds(StrictModel):
         description="Fighting frames of a group, out of its last `window_frames`, to raise. A still image "
         "(window_frames 1) never raises: a fight is motion, which one frame does not show.",
     )
-    window_frames: int = Field(default=3, ge=1, description="A group's most recent analysed frames considered.")
+    window_frames: int = Field(default=3, ge=1, description="A group's latest analysed frames considered.")
     end_after_s: float = Field(
         default=10.0, gt=0, description="An episode ends when none of its people fought for this long."
     )
@@ -377,6 +378,13 @@ class WeaponThresholds(StrictModel):
     )
     min_wrist_score: float = Field(
         default=0.3, ge=0, le=1, description="Wrist keypoints below this score are not used."
+    )
+    min_frame_pose_confidence: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Still images with a weapon nobody holds: people MoveNet finds in the whole frame "
+        "at or above this score may hold it too.",
     )
     persist_frames: int = Field(
         default=2,
@@ -457,7 +465,12 @@ class ModelSettings(StrictModel):
     intra_op_threads: int = Field(default=0, ge=0, description="Threads per model; 0 lets ONNX Runtime pick.")
     batch_size: int = Field(default=8, ge=1, description="Most frames the scheduler takes in one go.")
     max_wait_ms: float = Field(default=20, ge=0, description="How long the scheduler waits to fill a batch.")
-    queue_size: int = Field(default=64, ge=1, description="Frames waiting for inference; the oldest drop.")
+    queue_size: int = Field(
+        default=16,
+        ge=1,
+        description="Frames waiting for inference; the oldest drop. It bounds the delay a saturated "
+        "machine adds (16 frames at 8 analysed/s is 2 s; 64 was 8 s in docs/BENCHMARKS.md).",
+    )
 
 
 class StorageSettings(StrictModel):

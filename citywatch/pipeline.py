@@ -26,6 +26,7 @@ from citywatch.incidents.evidence import EvidenceWriter
 from citywatch.incidents.model import Incident, IncidentType
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
+from citywatch.memory import keep_frames_on_mmap
 from citywatch.notifiers.dispatcher import build_notifier
 from citywatch.notifiers.live import LiveHub
 from citywatch.perception.detectors import load_detector
@@ -71,7 +72,13 @@ class CameraWorker:
         self.camera = camera
         evidence = config.evidence
         self.ring = RingBuffer(seconds=evidence.pre_roll_s + evidence.post_roll_s + 2, fps=evidence.clip_fps)
-        self.source = CameraSource(camera, config.health, on_frame=self.ring.append, on_state=self._on_state)
+        self.source = CameraSource(
+            camera,
+            config.health,
+            on_frame=self.ring.append,
+            on_state=self._on_state,
+            max_fps=max(evidence.clip_fps, camera.analytics_fps),
+        )
         self.sampler = Sampler(camera.analytics_fps)
         self.motion = MotionGate(config.motion_for(camera))
         thresholds = config.thresholds_for(camera)
@@ -162,6 +169,7 @@ class Supervisor:
     """Builds and runs the whole pipeline for one config on one machine."""
 
     def __init__(self, config: CitywatchConfig) -> None:
+        keep_frames_on_mmap()
         self.config = config
         cameras = [c for c in config.cameras if c.enabled]
         needs = [(t, c.id) for c in cameras for t in sorted(incident_types_of(c))]

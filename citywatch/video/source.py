@@ -16,6 +16,7 @@ import numpy as np
 
 from citywatch.config import CameraConfig, HealthSettings
 from citywatch.video.frame import Frame
+from citywatch.video.sampler import Sampler
 from citywatch.video.state import CameraState, ConnectionStateMachine, StateChange
 
 log = logging.getLogger(__name__)
@@ -27,15 +28,18 @@ session description already names the codec, so half a second is plenty."""
 
 @dataclass(frozen=True)
 class SourceStats:
-    """Counters of one source since start. `frames_dropped`: frames overwritten before anyone took
-    them; `reconnects`: attempts to open the stream again after a failure; `last_error` stays after
-    the camera recovers, so operators can see why it went down."""
+    """Counters of one source since start. `frames_decoded`: pictures decoded from the stream;
+    `frames_thinned`: of those, the ones above `max_fps`, never converted nor handed on;
+    `frames_dropped`: frames overwritten before anyone took them; `reconnects`: attempts to open
+    the stream again after a failure; `last_error` stays after the camera recovers, so operators
+    can see why it went down."""
 
     frames_decoded: int
     frames_dropped: int
     reconnects: int
     last_error: str | None
     last_frame_at: float | None
+    frames_thinned: int = 0
 
 
 class _StreamError(Exception):
@@ -57,7 +61,10 @@ def redact_url(url: str) -> str:
 class CameraSource:
     """Decodes one camera on its own daemon thread; the newest frame waits in a one-frame slot.
 
-    `on_frame` runs on the decode thread for every decoded frame (keep it cheap: it delays decoding);
+    `on_frame` runs on the decode thread for every delivered frame (keep it cheap: it delays decoding).
+    With `max_fps`, pictures beyond that rate are decoded (H.264 needs them) but not converted to
+    BGR nor delivered: conversion costs about as much as decoding, and nothing downstream (clips,
+    analytics) uses more than `max_fps`.
     `on_state` gets every health transition. Frame indices keep counting across reconnects. A local
     file with `realtime` is paced at its own frame rate; without `loop` its end stops the source
     (state STOPPED, reason "end of file"). A source runs once: start() after stop() is an error.
@@ -69,8 +76,10 @@ class CameraSource:
         health: HealthSettings,
         on_frame: Callable[[Frame], None] | None = None,
         on_state: Callable[[StateChange], None] | None = None,
+        max_fps: float | None = None,
     ) -> None:
         self._camera = camera
+        self._thinning = Sampler(max_fps) if max_fps else None
         self._health = health
         self._on_frame = on_frame
         self._machine = ConnectionStateMachine(camera.id, health, on_change=on_state)
@@ -82,6 +91,7 @@ class CameraSource:
         self._latest: Frame | None = None
         self._next_index = 0
         self._frames_decoded = 0
+        self._frames_thinned = 0
         self._frames_dropped = 0
         self._reconnects = 0
         self._last_error: str | None = None
@@ -107,6 +117,7 @@ class CameraSource:
                 self._reconnects,
                 self._last_error,
                 self._last_frame_at,
+                self._frames_thinned,
             )
 
     def start(self) -> None:
@@ -191,8 +202,11 @@ class CameraSource:
                     origin = time.monotonic() - picture.time if origin is None else origin
                     if self._stop.wait(origin + picture.time - time.monotonic()):
                         return
-                self._deliver(picture.to_ndarray(format="bgr24"))
                 decoded += 1
+                if self._thinning is not None and not self._thinning.due(time.time()):
+                    self._thin()
+                    continue
+                self._deliver(picture.to_ndarray(format="bgr24"))
         if decoded == 0:
             raise _StreamError("it ended before any frame was decoded")
 
@@ -209,6 +223,15 @@ class CameraSource:
         # Twice stalled_after_s: a hung read shows as STALLED first, then the connection is dropped
         # and opened again.
         return 2 * self._health.stalled_after_s
+
+    def _thin(self) -> None:
+        """A picture above max_fps: proof the stream is alive, nothing more."""
+        self._next_index += 1
+        with self._lock:
+            self._frames_decoded += 1
+            self._frames_thinned += 1
+        self._waiting_since = time.monotonic()
+        self._machine.frame_received()
 
     def _deliver(self, image: np.ndarray) -> None:
         frame = Frame(self._camera.id, self._next_index, time.time(), image)

@@ -127,3 +127,22 @@ def test_http_stream(sources, short_clip: Path, wait_until) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_max_fps_converts_and_delivers_only_what_is_needed(health, fire_video: Path, wait_until) -> None:
+    """The 29.97 fps fire video paced live, thinned to 5 fps: every picture decoded, 1 in 6 delivered."""
+    delivered: list[Frame] = []
+    camera = CameraConfig(id="thin", url=str(fire_video), loop=True)
+    source = CameraSource(camera, health, on_frame=delivered.append, max_fps=5)
+    source.start()
+    try:
+        wait_until(lambda: source.stats.frames_decoded >= 90, 10, "3 s of pictures")
+    finally:
+        source.stop()
+    stats = source.stats
+    span = delivered[-1].timestamp - delivered[0].timestamp
+    assert 4 <= (len(delivered) - 1) / span <= 5.5
+    assert stats.frames_thinned == stats.frames_decoded - len(delivered)
+    assert stats.frames_thinned >= 4 * len(delivered)
+    assert [f.index for f in delivered] == sorted({f.index for f in delivered})  # indices count every picture
+    assert delivered[-1].index - delivered[0].index > 4 * (len(delivered) - 1)
