@@ -100,7 +100,10 @@ def replay(cached: fight_cache.CachedVideo, fps: float, settings: FightThreshold
     extractor = FightFeatureExtractor(group_settings(settings))
     replayed = []
     for frame in cached.sampled(fps):
-        boxes, ids = people.update(frame.timestamp, frame.detections, frame.frame_people or Poses.empty())
+        wanted = frame.frame_people is not None and people.wants_frame_people(frame.detections)
+        boxes, ids = people.update(
+            frame.timestamp, frame.detections, frame.frame_people if wanted else Poses.empty()
+        )
 
         def pose(asked: np.ndarray, frame: fight_cache.CachedFrame = frame) -> Poses:
             found = [frame.pose_of(box) for box in asked]
@@ -313,7 +316,7 @@ def train(data: Path, out: Path, cache_dir: Path, limit: int | None = None) -> d
         "rows": len(rows.labels),
         "fight_rows": int(rows.labels.sum()),
     }
-    if len({c.source for c in clips}) >= 3:
+    if len({c.source for c in clips}) >= INNER_FOLDS:
         metrics["cross_validation"] = cross_validate(rows, clips, base)
     model = new_model().fit(rows.features, rows.labels)
     threshold = choose_threshold(

@@ -1,0 +1,58 @@
+"""Cost of the fight analyzer per analysed frame, against the COCO pass it follows (docs/BENCHMARKS.md).
+
+.venv/bin/python benchmarks/fight_cost.py
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from citywatch.analytics.base import AnalysisInput, create_analyzer
+from citywatch.analytics.fight_features import FIGHT_FPS
+from citywatch.config import CameraConfig, ModelSettings, Thresholds
+from citywatch.incidents.model import IncidentType
+from citywatch.media_analysis import _sampled_video_frames
+from citywatch.paths import datasets_dir
+from citywatch.perception.detectors import load_detector
+from citywatch.perception.fight_classifier import load_fight_classifier
+from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.pose import load_pose_estimator
+
+VIDEOS = [
+    ("fight/clips/fi026.mp4", 0.0, 1e9),
+    ("fight/clips/fi089.mp4", 0.0, 1e9),
+    ("streets/one-by-one-person-detection.mp4", 79.0, 99.0),
+    ("streets/car-detection.mp4", 0.0, 20.0),
+]
+
+
+def main() -> None:
+    settings = ModelSettings(intra_op_threads=1)
+    detector = load_detector(ModelPack.open(), "coco", settings)
+    models = {"pose": load_pose_estimator(settings), "fight": load_fight_classifier(settings)}
+    print("| video (5 fps) | frames | COCO pass | fight analyzer | fight / COCO |")
+    for name, start, end in VIDEOS:
+        camera = CameraConfig(id="bench", url=name, incident_types=["fight"], analytics_fps=FIGHT_FPS)
+        analyzer = create_analyzer(IncidentType.FIGHT, camera, Thresholds(), models)
+        coco, fight = [], []
+        for frame in _sampled_video_frames(datasets_dir() / Path(name), FIGHT_FPS):
+            if frame.timestamp < start:
+                continue
+            if frame.timestamp >= end:
+                break
+            started = time.perf_counter()
+            detections = detector.detect(frame.image)
+            coco.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            analyzer.update(AnalysisInput(frame, {"coco": detections}))
+            fight.append(time.perf_counter() - started)
+        c, f = np.median(coco) * 1e3, np.median(fight) * 1e3
+        print(
+            f"| `{name}` | {len(coco)} | {c:.0f} ms | {f:.0f} ms (p90 {np.percentile(fight, 90) * 1e3:.0f}) "
+            f"| {f / c:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
