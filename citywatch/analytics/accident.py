@@ -49,7 +49,7 @@ from citywatch.analytics.vehicle_motion import (
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import AccidentThresholds, CameraConfig, Thresholds
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
-from citywatch.perception.fall_classifier import FallClassifier
+from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.pose import PoseEstimator
 from citywatch.perception.tracker import TRACKED_ROLE
 
@@ -186,7 +186,7 @@ class AccidentAnalyzer:
         self._zone_filter = ZoneFilter(camera.zones, IncidentType.ACCIDENT)
         pose, fall = models.get("pose"), models.get("fall")
         self._pose = cast(PoseEstimator, pose) if pose is not None and fall is not None else None
-        self._fall = cast(FallClassifier, fall) if pose is not None and fall is not None else None
+        self._fall = cast(FeatureClassifier, fall) if pose is not None and fall is not None else None
         self._state = _State()
 
     def update(self, analysis: AnalysisInput) -> list[IncidentEvent]:

@@ -30,7 +30,7 @@ from citywatch.analytics.pose_features import pose_features
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FallThresholds, Thresholds
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
-from citywatch.perception.fall_classifier import FallClassifier
+from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.pose import PoseEstimator, Poses
 from citywatch.perception.tracker import TRACKED_ROLE
 
@@ -65,7 +65,7 @@ class FallAnalyzer:
         if missing:
             raise ValueError(f"camera {camera.id!r}: the fall analyzer needs second-stage models {missing}")
         self._pose = cast(PoseEstimator, models["pose"])
-        self._classifier = cast(FallClassifier, models["fall"])
+        self._classifier = cast(FeatureClassifier, models["fall"])
         self._camera_id = camera.id
         self._settings: FallThresholds = thresholds.fall
         self._zone_filter = ZoneFilter(camera.zones, IncidentType.FALL)

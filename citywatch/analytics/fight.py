@@ -39,7 +39,7 @@ from citywatch.analytics.fight_features import (
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FightThresholds, Thresholds
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
-from citywatch.perception.fight_classifier import FightClassifier
+from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.pose import PoseEstimator, Poses
 from citywatch.perception.tracker import TRACKED_ROLE
 
@@ -132,7 +132,7 @@ class FightAnalyzer:
         if missing:
             raise ValueError(f"camera {camera.id!r}: the fight analyzer needs second-stage models {missing}")
         self._pose = cast(PoseEstimator, models["pose"])
-        self._classifier = cast(FightClassifier, models["fight"])
+        self._classifier = cast(FeatureClassifier, models["fight"])
         self._camera_id = camera.id
         self._settings: FightThresholds = thresholds.fight
         self._zone_filter = ZoneFilter(camera.zones, IncidentType.FIGHT)

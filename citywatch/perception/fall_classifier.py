@@ -1,60 +1,22 @@
 """The fall classifier: pose features of one person -> probability that the person lies fallen.
 
-Trained by `python -m citywatch.training.fall` and shipped in the bundled pack
-(citywatch/models/), so it is verified and loaded like any pack model.
+Trained by `python -m citywatch.training.fall` and shipped in the bundled pack (citywatch/models/).
 """
-
-import numpy as np
-import onnxruntime
 
 from citywatch.config import ModelSettings
 from citywatch.paths import BUNDLED_MODELS_DIR
-from citywatch.perception.model_pack import ModelPack, ModelPackError
-from citywatch.perception.runtime import create_session
+from citywatch.perception.feature_classifier import FeatureClassifier, open_feature_classifier
+from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.second_stage import register_second_stage
 
 FALL_MODEL = "fall-pose-classifier"
-FALL_CLASS = "fall"
 
 
-class FallClassifier:
-    """An ONNX binary classifier over `pose_features` rows; `probability` gives P(fall) per row.
-
-    The exported scikit-learn model outputs (label, probabilities [N, 2]); the column of the class
-    named `fall` in the manifest is taken.
-    """
-
-    def __init__(
-        self, session: onnxruntime.InferenceSession, classes: list[str], name: str = FALL_MODEL
-    ) -> None:
-        if FALL_CLASS not in classes:
-            raise ModelPackError(f"model {name!r}: classes {classes} lack {FALL_CLASS!r}")
-        model_input = session.get_inputs()[0]
-        self.session = session
-        self.input_name = model_input.name
-        self.num_features = model_input.shape[1]
-        self._column = classes.index(FALL_CLASS)
-        self._probabilities = next(o.name for o in session.get_outputs() if "prob" in o.name)
-
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        """[N] P(fall) for [N, num_features] features."""
-        if len(features) == 0:
-            return np.zeros(0, np.float32)
-        if features.shape[1] != self.num_features:
-            raise ValueError(f"fall classifier expects {self.num_features} features, got {features.shape[1]}")
-        (probabilities,) = self.session.run(
-            [self._probabilities], {self.input_name: features.astype(np.float32)}
-        )
-        return np.asarray(probabilities)[:, self._column].astype(np.float32)
+def open_fall_classifier(pack: ModelPack, settings: ModelSettings) -> FeatureClassifier:
+    return open_feature_classifier(pack, FALL_MODEL, "fall", settings)
 
 
-def open_fall_classifier(pack: ModelPack, settings: ModelSettings) -> FallClassifier:
-    spec = pack.spec(FALL_MODEL)
-    session = create_session(pack.verified_path(FALL_MODEL), settings)
-    return FallClassifier(session, spec.classes or [], FALL_MODEL)
-
-
-def load_fall_classifier(settings: ModelSettings) -> FallClassifier:
+def load_fall_classifier(settings: ModelSettings) -> FeatureClassifier:
     """The bundled classifier (runtime settings such as providers still come from `settings`)."""
     return open_fall_classifier(ModelPack.open(BUNDLED_MODELS_DIR), settings)
 
