@@ -201,7 +201,8 @@ def test_a_real_fight_clip_raises_once_and_a_calm_one_does_not(cascade) -> None:
     assert fight_probability > calm_probability
     assert [i.type for i in fight.incidents] == [IncidentType.FIGHT]
     incident = fight.incidents[0]
-    assert len(incident.boxes) >= 2 and incident.started_at <= 2.0 and incident.confidence >= Thresholds().fight.min_probability
+    assert len(incident.boxes) >= 2 and incident.started_at <= 2.0
+    assert incident.confidence >= Thresholds().fight.min_probability
     assert calm.incidents == []
 
 
