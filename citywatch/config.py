@@ -362,6 +362,13 @@ class WeaponThresholds(StrictModel):
         description="Each person box is widened by this fraction of its width and height on every side "
         "(an arm held out) before testing whether a weapon lies on the body.",
     )
+    max_weapon_size: float = Field(
+        default=2.0,
+        gt=0,
+        description="A weapon box whose longer side exceeds this many heights of a person box cannot be "
+        "held by that person (a false box over half the frame). Not 1: a person cut off by the frame "
+        "edge (a hand and arm) has a short box.",
+    )
     min_body_overlap: float = Field(
         default=0.5,
         gt=0,

@@ -186,12 +186,17 @@ def build_accident(out: Path) -> list[Row]:
 
 
 def weapon_source(dataset: str, file_name: str) -> str:
-    """The camera or image set of a gun / knife_cctv frame: `Cam7` for the gun CCTV frames, else the
-    leading letters of the name (`armas`, `KravMagaTraining`, `knife`...), `web` for hash-named photos."""
+    """The camera or image set of a gun / knife_cctv frame (READMEs): `Cam1`/`Cam5`/`Cam7` for the gun
+    CCTV frames, `web` for gun's Open-Images ids, `office_cctv` for knife_cctv's numbered fisheye
+    frames, else the leading letters of the name (`armas`, `KravMagaTraining`, `knife`, `DSC`...)."""
     if dataset == "gun" and file_name.startswith("Cam"):
         return file_name.split("-", 1)[0]
+    if dataset == "gun" and not file_name.startswith("armas"):
+        return "web"
+    if file_name[0].isdigit():
+        return "office_cctv"
     match = re.match(r"([A-Za-z]+)", file_name)
-    return match.group(1) if match and len(match.group(1)) > 1 else "web"
+    return match.group(1) if match else "other"
 
 
 def build_weapon(out: Path) -> list[Row]:

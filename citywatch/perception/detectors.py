@@ -55,3 +55,13 @@ def load_detector(
         known = ", ".join(sorted(DETECTOR_LOADERS))
         raise ValueError(f"unknown detector role {role!r} (known: {known})") from None
     return loader(pack, settings, conf_threshold)
+
+
+def _load_weapon(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
+    # Imported here: perception.weapon builds on load_yolo above.
+    from citywatch.perception.weapon import load_weapon_detector
+
+    return load_weapon_detector(pack, settings, conf_threshold)
+
+
+register_detector("weapon", _load_weapon)

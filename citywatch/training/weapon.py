@@ -44,6 +44,7 @@ import socket
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ from citywatch.training.pack_writer import cpu_latency_ms, sha256_of, write_mani
 COCO_MODEL = "coco-yolov8n-int8-640"
 SOURCES = {"gun": ("gun", {0: CLASSES.index("gun")}), "knife": ("knife_cctv", {0: CLASSES.index("knife")})}
 """dataset prefix -> (folder in ../shared/datasets, its class id -> our class id; others dropped)."""
+TRAIN_REPEATS = {"gun": 1, "knife": 2}
+"""Each training image of a set is listed this many times (knife_cctv has 228 images to gun's 530)."""
 CALIBRATION_IMAGES = 64
 TRANSFER_FRAMES = (("car-detection.mp4", 200), ("one-by-one-person-detection.mp4", 300))
 """(street video, frame index) the transfer check compares on, with the first TRANSFER_HELMET_IMAGES
@@ -112,7 +115,7 @@ class NetworkGuard:
         def connect(sock: socket.socket, address: Any, *args: Any) -> Any:
             if sock.family == socket.AF_UNIX:
                 return original(sock, address, *args)
-            self.attempts.append(f"connect {address!r}")
+            self.attempts.append(f"connect {address!r} from {_caller()}")
             raise OSError(f"citywatch.training.weapon: network access refused ({address!r})")
 
         return connect
@@ -121,10 +124,18 @@ class NetworkGuard:
         def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
             if host in self.LOCAL_HOSTS:
                 return original(host, *args, **kwargs)
-            self.attempts.append(f"lookup {host!r}")
+            self.attempts.append(f"lookup {host!r} from {_caller()}")
             raise socket.gaierror(f"citywatch.training.weapon: network access refused ({host!r})")
 
         return getaddrinfo
+
+
+def _caller() -> str:
+    """file:line of the innermost frame outside the socket modules and this file (for the report)."""
+    for frame in reversed(traceback.extract_stack()[:-3]):
+        if not frame.filename.endswith(("socket.py", "weapon.py")):
+            return f"{Path(frame.filename).name}:{frame.lineno}"
+    return "?"
 
 
 def offline_ultralytics(workdir: Path) -> None:
@@ -132,7 +143,12 @@ def offline_ultralytics(workdir: Path) -> None:
     (plots off at the call sites), its settings file in `workdir`."""
     os.environ["YOLO_OFFLINE"] = "1"
     os.environ.setdefault("YOLO_CONFIG_DIR", str(workdir / "ultralytics-config"))
+    import ultralytics.data.utils
     from ultralytics import settings
+
+    # The dataset check fetches a plotting font from GitHub when none is installed; nothing is
+    # plotted here (plots=False), so it is not needed.
+    ultralytics.data.utils.check_font = lambda *args, **kwargs: None
 
     integrations = ("clearml", "comet", "dvc", "mlflow", "raytune", "tensorboard", "wandb")
     settings.update(
@@ -352,15 +368,17 @@ def build_dataset(root: Path, splits: dict[str, list[str]] | None = None) -> Pat
         for prefix, (folder, mapping) in SOURCES.items():
             dataset = datasets_dir() / folder
             for source in sources:
+                repeats = TRAIN_REPEATS[prefix] if split == "train" else 1
                 for image in sorted((dataset / "images" / source).glob("*.jpg")):
                     label = dataset / "labels" / source / f"{image.stem}.txt"
                     rows = [line.split() for line in label.read_text().splitlines() if line.strip()]
                     kept = [[str(mapping[int(r[0])]), *r[1:]] for r in rows if int(r[0]) in mapping]
-                    name = f"{prefix}_{image.stem}"
-                    (root / "images" / split / f"{name}.jpg").symlink_to(image.resolve())
-                    (root / "labels" / split / f"{name}.txt").write_text(
-                        "".join(" ".join(r) + "\n" for r in kept)
-                    )
+                    for copy in range(repeats):
+                        name = f"{prefix}{copy or ''}_{image.stem}"
+                        (root / "images" / split / f"{name}.jpg").symlink_to(image.resolve())
+                        (root / "labels" / split / f"{name}.txt").write_text(
+                            "".join(" ".join(r) + "\n" for r in kept)
+                        )
     data_yaml = root / "data.yaml"
     names = "\n".join(f"  {i}: {n}" for i, n in enumerate(CLASSES))
     data_yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n{names}\n")
@@ -582,9 +600,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=BUNDLED_MODELS_DIR, help="model pack folder to write into"
     )
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--imgsz", type=int, default=320, help="square input size (a multiple of 32)")
-    parser.add_argument("--freeze", type=int, default=10, help="layers kept fixed (10: the backbone)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--imgsz", type=int, default=416, help="square input size (a multiple of 32)")
+    parser.add_argument("--freeze", type=int, default=0, help="layers kept fixed (10: the backbone)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--conf", type=float, default=0.4, help="operating point of precision/recall")

@@ -11,6 +11,7 @@ from citywatch.evaluation.datasets import (
     build,
     fall_source,
     helmet_split,
+    weapon_source,
 )
 from citywatch.evaluation.labels import read_labels
 from citywatch.paths import datasets_dir
@@ -58,3 +59,14 @@ def test_refuses_unknown_names_and_non_empty_folders(tmp_path: Path) -> None:
     with pytest.raises(DatasetBuildError, match="not empty"):
         build("streets", tmp_path / "y")
     assert (tmp_path / "y" / "keep.txt").read_text() == "mine"
+
+
+def test_weapon_set_is_the_val_splits_labelled_by_their_boxes(tmp_path: Path) -> None:
+    build("weapon", tmp_path / "w")
+    items = read_labels(tmp_path / "w")
+    labels = [i.label for i in items]
+    # gun val: 63 images with a gun, 7 without; knife_cctv val: 74 images, all with a knife.
+    assert (labels.count("weapon_gun"), labels.count("weapon_knife"), labels.count("normal")) == (63, 74, 7)
+    assert all("/images/val/" in os.readlink(tmp_path / "w" / i.file) for i in items)
+    assert weapon_source("gun", "Cam7-From09-05-50To10-09-24_Segment_8_x264_frame_171_jpg.rf.x.jpg") == "Cam7"
+    assert weapon_source("knife_cctv", "2022-04-15_33_jpg.rf.x.jpg") == "office_cctv"

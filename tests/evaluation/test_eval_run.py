@@ -86,3 +86,28 @@ def test_box_scoring_on_real_labels(tmp_path: Path, capsys) -> None:
     assert smoke["ap50"] > 0.5 and smoke["recall"] > 0
     assert 0 < fire["ap50"] < smoke["ap50"]  # the model finds these flames only below confidence 0.4
     assert "| fire | fire |" in capsys.readouterr().out
+
+
+def test_box_scoring_of_a_chosen_role(tmp_path: Path) -> None:
+    """knife_cctv's `knife` is a class of the COCO model and of our weapon detector: --role picks."""
+    from citywatch.paths import datasets_dir
+
+    source = datasets_dir() / "knife_cctv"
+    for kind in ("images", "labels"):
+        (tmp_path / kind / "val").mkdir(parents=True)
+    for image in sorted((source / "images" / "val").glob("*.jpg"))[:3]:
+        (tmp_path / "images" / "val" / image.name).symlink_to(image)
+        (tmp_path / "labels" / "val" / f"{image.stem}.txt").symlink_to(
+            source / "labels/val" / f"{image.stem}.txt"
+        )
+    (tmp_path / "data.yaml").symlink_to(source / "data.yaml")
+    models = {}
+    for role in (None, "weapon"):
+        out = tmp_path / f"{role}.json"
+        args = ["eval", str(tmp_path), "--boxes", "--types", "weapon", "--out", str(out)]
+        assert main(args + (["--role", role] if role else [])) == 0
+        report = json.loads(out.read_text())
+        models[role] = report["model"]
+        assert report["per_class"]["knife"]["targets"] >= 3
+    assert models[None] == "coco-yolov8n-int8-640" and models["weapon"].startswith("weapon-yolov8n")
+    assert main(["eval", str(tmp_path), "--boxes", "--types", "weapon", "--role", "fire_smoke"]) == 2

@@ -19,8 +19,8 @@ def test_the_pack_detectors_load_with_their_classes(coco: YoloDetector, fire_smo
 
 
 def test_an_unknown_role_lists_the_known_ones(pack: ModelPack, settings: ModelSettings) -> None:
-    with pytest.raises(ValueError, match=r"'weapon'.*coco, fire_smoke"):
-        load_detector(pack, "weapon", settings)
+    with pytest.raises(ValueError, match=r"'licence_plate'.*coco, fire_smoke, weapon"):
+        load_detector(pack, "licence_plate", settings)
 
 
 def test_an_altered_model_is_refused_before_loading(tmp_path: Path, settings: ModelSettings) -> None:

@@ -1,0 +1,54 @@
+"""The parts of the weapon training that need no torch or Ultralytics: the YOLO dataset it builds, the
+dequantized COCO weights it starts from, and the guard that keeps it off the network. The training
+itself needs the `[train-yolo]` extra (see docs/MODELS.md for the command) and is not run here."""
+
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from citywatch.paths import datasets_dir
+from citywatch.perception.model_pack import ModelPack
+from citywatch.training.weapon import COCO_MODEL, NetworkGuard, build_dataset, dequantized_weights
+
+
+def test_dataset_links_images_and_remaps_labels(tmp_path: Path) -> None:
+    data_yaml = build_dataset(tmp_path)
+    assert "0: gun" in data_yaml.read_text() and "1: knife" in data_yaml.read_text()
+    train = sorted((tmp_path / "images" / "train").iterdir())
+    assert all(p.is_symlink() and Path(os.readlink(p)).is_absolute() for p in train)
+    gun_train = len(list((datasets_dir() / "gun" / "images" / "train").glob("*.jpg")))
+    knife_train = len(list((datasets_dir() / "knife_cctv" / "images" / "train").glob("*.jpg")))
+    assert len(train) == gun_train + 2 * knife_train  # knife images listed twice
+    val = sorted((tmp_path / "images" / "val").iterdir())
+    assert len(val) == 70 + 74
+    # knife_cctv: class 0 knife -> 1, class 1 person dropped.
+    stem = "KravMagaTraining20145_jpg.rf.621d2113c994d3cb78fe9da7bd6a60b7"
+    source = (datasets_dir() / "knife_cctv" / "labels" / "val" / f"{stem}.txt").read_text().split("\n")
+    rows = (tmp_path / "labels" / "val" / f"knife_{stem}.txt").read_text().splitlines()
+    assert len(rows) == sum(line.startswith("0 ") for line in source) and rows
+    assert all(row.split()[0] == "1" for row in rows)
+
+
+def test_dequantized_coco_weights_are_the_fused_yolov8n() -> None:
+    pytest.importorskip("onnx")
+    weights = dequantized_weights(ModelPack.open().verified_path(COCO_MODEL))
+    assert weights["model.0.conv.weight"].shape == (16, 3, 3, 3)
+    assert weights["model.22.cv3.0.2.weight"].shape == (80, 80, 1, 1)  # 80 COCO class scores
+    assert sum(w.size for w in weights.values()) == 3_151_904  # YOLOv8n, batch norms fused
+    assert all(w.dtype == np.float32 and np.isfinite(w).all() for w in weights.values())
+    assert 0 < float(np.abs(weights["model.0.conv.weight"]).max()) < 50
+
+
+def test_network_guard_refuses_and_records_connections() -> None:
+    with NetworkGuard() as guard, pytest.raises(OSError, match="refused"):
+        socket.create_connection(("example.org", 443), timeout=1)
+    assert guard.attempts and "example.org" in guard.attempts[0]
+    with NetworkGuard():
+        left, right = socket.socketpair()  # local sockets still work
+        left.sendall(b"x")
+        assert right.recv(1) == b"x"
+        left.close()
+        right.close()
