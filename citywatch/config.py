@@ -49,7 +49,21 @@ class Zone(StrictModel):
     )
 
 
-class FireThresholds(StrictModel):
+class PersistenceRule(StrictModel):
+    """Thresholds of a type whose incidents need `persist_frames` of the last `window_frames`
+    analysed frames (both fields defined by each subclass; relaxed_for_single_frame cuts them to 1)."""
+
+    persist_frames: int
+    window_frames: int
+
+    @model_validator(mode="after")
+    def _persist_fits_window(self) -> Self:
+        if self.persist_frames > self.window_frames:
+            raise ValueError("persist_frames must not exceed window_frames")
+        return self
+
+
+class FireThresholds(PersistenceRule):
     # Defaults tuned with scripts/eval/tune_fire.py (tuning and held-out numbers in docs/ACCURACY.md).
     min_confidence: float = Field(
         default=0.25, ge=0, le=1, description="A fire box below this confidence is ignored."
@@ -77,14 +91,8 @@ class FireThresholds(StrictModel):
         default=60, gt=0, description="Seconds without smoke or fire that end an episode (one incident each)."
     )
 
-    @model_validator(mode="after")
-    def _persist_fits_window(self) -> Self:
-        if self.persist_frames > self.window_frames:
-            raise ValueError("persist_frames must not exceed window_frames")
-        return self
 
-
-class NoHelmetThresholds(StrictModel):
+class NoHelmetThresholds(PersistenceRule):
     min_head_px: float = Field(
         default=8,
         ge=1,
@@ -107,14 +115,8 @@ class NoHelmetThresholds(StrictModel):
     )
     window_frames: int = Field(default=5, ge=1, description="A rider's most recent judgements considered.")
 
-    @model_validator(mode="after")
-    def _persist_fits_window(self) -> Self:
-        if self.persist_frames > self.window_frames:
-            raise ValueError("persist_frames must not exceed window_frames")
-        return self
 
-
-class FallThresholds(StrictModel):
+class FallThresholds(PersistenceRule):
     min_person_confidence: float = Field(
         default=0.25, ge=0, le=1, description="COCO person boxes below this confidence are not posed."
     )
@@ -152,14 +154,8 @@ class FallThresholds(StrictModel):
     )
     window_frames: int = Field(default=3, ge=1, description="A track's most recent poses considered.")
 
-    @model_validator(mode="after")
-    def _persist_fits_window(self) -> Self:
-        if self.persist_frames > self.window_frames:
-            raise ValueError("persist_frames must not exceed window_frames")
-        return self
 
-
-class AccidentThresholds(StrictModel):
+class AccidentThresholds(PersistenceRule):
     # Rules, not a trained model (the accident data has no license). Swept with
     # scripts/eval/tune_accident.py on the accident tuning clips: no combination beat chance on
     # single frames, so the defaults are the rules' own values (docs/ACCURACY.md).
@@ -281,14 +277,8 @@ class AccidentThresholds(StrictModel):
         description="Seconds the involved tracks are all unseen before an episode ends (one incident each).",
     )
 
-    @model_validator(mode="after")
-    def _persist_fits_window(self) -> Self:
-        if self.persist_frames > self.window_frames:
-            raise ValueError("persist_frames must not exceed window_frames")
-        return self
 
-
-class FightThresholds(StrictModel):
+class FightThresholds(PersistenceRule):
     min_person_confidence: float = Field(
         default=0.25, ge=0, le=1, description="COCO person tracks below this confidence are left out."
     )
@@ -335,14 +325,8 @@ class FightThresholds(StrictModel):
         default=10.0, gt=0, description="An episode ends when none of its people fought for this long."
     )
 
-    @model_validator(mode="after")
-    def _persist_fits_window(self) -> Self:
-        if self.persist_frames > self.window_frames:
-            raise ValueError("persist_frames must not exceed window_frames")
-        return self
 
-
-class WeaponThresholds(StrictModel):
+class WeaponThresholds(PersistenceRule):
     min_confidence: float = Field(
         default=0.4, ge=0, le=1, description="Weapon-detector boxes below this are ignored."
     )
@@ -399,12 +383,6 @@ class WeaponThresholds(StrictModel):
         description="Frames a person track holds a weapon in, out of `window_frames`, to raise.",
     )
     window_frames: int = Field(default=4, ge=1, description="A person track's most recent frames considered.")
-
-    @model_validator(mode="after")
-    def _persist_fits_window(self) -> Self:
-        if self.persist_frames > self.window_frames:
-            raise ValueError("persist_frames must not exceed window_frames")
-        return self
 
 
 class Thresholds(StrictModel):
