@@ -2,7 +2,9 @@
 
 Used by `citywatch detect` (people tuning thresholds) and by the evaluation harness. A video is
 decoded as fast as possible and sampled on its own clock at the analytics frame rate; a still
-image is one frame, with persistence rules relaxed to one frame.
+image is one frame, with persistence rules relaxed to one frame. Video frames skip the detectors
+whose trigger does not fire, as in the live pipeline; a still image runs every detector (the weapon
+analyzer looks for people with whole-frame pose there when COCO finds none).
 """
 
 from collections.abc import Iterator, Mapping
@@ -24,7 +26,9 @@ from citywatch.analytics.base import (
 )
 from citywatch.config import CameraConfig, Thresholds
 from citywatch.incidents.model import Incident, IncidentType
+from citywatch.perception.detectors import triggers_for
 from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
+from citywatch.perception.triggers import empty_detections, trigger_order
 from citywatch.perception.yolo import YoloDetector
 from citywatch.video.frame import Frame
 from citywatch.video.sampler import Sampler
@@ -79,6 +83,8 @@ class MediaAnalyzer:
         """Run the cascade over every sampled frame of `path`; raises MediaError if unreadable."""
         is_image = path.suffix.lower() in IMAGE_SUFFIXES
         roles = required_roles(self._types)
+        triggers = {} if is_image else triggers_for(roles)
+        roles = trigger_order(roles, triggers)
         thresholds = relaxed_for_single_frame(self._thresholds) if is_image else self._thresholds
         camera = CameraConfig(id="media", url=str(path), incident_types=sorted(t.value for t in self._types))
         analyzers = [create_analyzer(t, camera, thresholds, self._models) for t in sorted(self._types)]
@@ -86,7 +92,11 @@ class MediaAnalyzer:
         report = MediaReport(path)
         frames = _read_image(path) if is_image else _sampled_video_frames(path, self._fps)
         for frame in frames:
-            detections = {role: self._detectors[role].detect(frame.image) for role in roles}
+            detections: dict[str, sv.Detections] = {}
+            for role in roles:
+                trigger = triggers.get(role)
+                fires = trigger is None or trigger.fires(detections)
+                detections[role] = self._detectors[role].detect(frame.image) if fires else empty_detections()
             tracks = tracker.update(detections[TRACKED_ROLE], frame.timestamp) if tracker else None
             analysis = AnalysisInput(frame, detections, tracks)
             for analyzer in analyzers:

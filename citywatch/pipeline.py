@@ -29,7 +29,7 @@ from citywatch.incidents.store import IncidentStore
 from citywatch.memory import keep_frames_on_mmap
 from citywatch.notifiers.dispatcher import build_notifier
 from citywatch.notifiers.live import LiveHub
-from citywatch.perception.detectors import load_detector
+from citywatch.perception.detectors import load_detector, triggers_for
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
 from citywatch.perception.second_stage import load_second_stage
@@ -185,6 +185,7 @@ class Supervisor:
             batch_size=config.models.batch_size,
             max_wait_ms=config.models.max_wait_ms,
             queue_size=config.models.queue_size,
+            triggers=triggers_for(roles),
         )
         self.store = IncidentStore(
             config.storage.database_url, group_window_s=config.incidents.group_window_s

@@ -4,11 +4,12 @@ A role is what the pipeline asks for ("coco", "fire_smoke"); a new model (weapon
 added by registering a loader for its role, without touching the callers.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from citywatch.config import ModelSettings
 from citywatch.perception.model_pack import ModelPack, ModelPackError
 from citywatch.perception.runtime import create_session, metadata_class_names
+from citywatch.perception.triggers import RoleTrigger
 from citywatch.perception.yolo import YoloDetector
 
 DetectorLoader = Callable[[ModelPack, ModelSettings, float], YoloDetector]
@@ -38,11 +39,28 @@ DETECTOR_LOADERS: dict[str, DetectorLoader] = {
 }
 
 
-def register_detector(role: str, loader: DetectorLoader) -> None:
-    """Make `role` loadable; later models (weapon, helmet) register here."""
+DETECTOR_TRIGGERS: dict[str, RoleTrigger] = {}
+"""Roles that run on a video frame only when their trigger fires (see perception.triggers)."""
+
+
+def register_detector(role: str, loader: DetectorLoader, trigger: RoleTrigger | None = None) -> None:
+    """Make `role` loadable; later models (weapon, helmet) register here, with the trigger that
+    gates them on video frames if they need one."""
     if role in DETECTOR_LOADERS:
         raise ValueError(f"detector role {role!r} is already registered")
     DETECTOR_LOADERS[role] = loader
+    if trigger is not None:
+        DETECTOR_TRIGGERS[role] = trigger
+
+
+def triggers_for(roles: Iterable[str]) -> dict[str, RoleTrigger]:
+    """The triggers of those of `roles` that have one and whose source is among `roles`."""
+    roles = set(roles)
+    return {
+        role: DETECTOR_TRIGGERS[role]
+        for role in sorted(roles)
+        if role in DETECTOR_TRIGGERS and DETECTOR_TRIGGERS[role].source in roles
+    }
 
 
 def load_detector(
@@ -64,4 +82,4 @@ def _load_weapon(pack: ModelPack, settings: ModelSettings, conf_threshold: float
     return load_weapon_detector(pack, settings, conf_threshold)
 
 
-register_detector("weapon", _load_weapon)
+register_detector("weapon", _load_weapon, RoleTrigger("coco", frozenset({"person"})))

@@ -3,7 +3,8 @@
 Cameras submit frames without ever waiting; one worker thread takes a batch of jobs, runs each
 detector once over the frames that asked for it, and hands every job its result in submission
 order. When inference falls behind, the oldest waiting frames are dropped (and counted), so memory
-stays bounded and results stay fresh.
+stays bounded and results stay fresh. A role with a trigger (perception.triggers) runs after the
+role that triggers it and only on the frames where it fires; the others get an empty result.
 """
 
 import logging
@@ -17,6 +18,7 @@ from typing import Protocol
 import numpy as np
 import supervision as sv
 
+from citywatch.perception.triggers import RoleTrigger, empty_detections, trigger_order
 from citywatch.video.frame import Frame
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class SchedulerStats:
     jobs_dropped: int
     detector_calls: dict[str, int]
     frames_per_role: dict[str, int]
+    frames_gated_per_role: dict[str, int]
+    """Frames a triggered role was asked for but not run on, because its trigger did not fire."""
     queue_depth: int
     busy_seconds: float
     errors: int
@@ -73,10 +77,15 @@ class InferenceScheduler:
         batch_size: int = 8,
         max_wait_ms: float = 20,
         queue_size: int = 64,
+        triggers: Mapping[str, RoleTrigger] | None = None,
     ) -> None:
         if batch_size < 1 or queue_size < 1 or max_wait_ms < 0:
             raise ValueError("batch_size and queue_size must be at least 1, max_wait_ms not negative")
         self._detectors = dict(detectors)
+        self._triggers = dict(triggers or {})
+        unknown = {r: t.source for r, t in self._triggers.items() if {r, t.source} - set(self._detectors)}
+        if unknown:
+            raise ValueError(f"triggers name roles without a detector: {unknown}")
         self._batch_size = batch_size
         self._max_wait_s = max_wait_ms / 1000
         self._queue: deque[InferenceJob] = deque()
@@ -91,6 +100,7 @@ class InferenceScheduler:
         self._busy_seconds = 0.0
         self._calls = dict.fromkeys(self._detectors, 0)
         self._frames = dict.fromkeys(self._detectors, 0)
+        self._gated = dict.fromkeys(self._triggers, 0)
 
     def start(self) -> None:
         with self._cond:
@@ -144,6 +154,7 @@ class InferenceScheduler:
                 jobs_dropped=self._dropped,
                 detector_calls=dict(self._calls),
                 frames_per_role=dict(self._frames),
+                frames_gated_per_role=dict(self._gated),
                 queue_depth=len(self._queue),
                 busy_seconds=self._busy_seconds,
                 errors=self._errors,
@@ -176,9 +187,19 @@ class InferenceScheduler:
     def _process(self, batch: list[InferenceJob]) -> None:
         detections: list[dict[str, sv.Detections]] = [{} for _ in batch]
         errors: list[list[str]] = [[] for _ in batch]
-        roles = dict.fromkeys(role for job in batch for role in job.roles)
+        roles = trigger_order((role for job in batch for role in job.roles), self._triggers)
         for role in roles:
             members = [i for i, job in enumerate(batch) if role in job.roles]
+            trigger = self._triggers.get(role)
+            if trigger is not None:
+                gated = [i for i in members if not trigger.fires(detections[i])]
+                for i in gated:
+                    detections[i][role] = empty_detections()
+                members = [i for i in members if i not in gated]
+                with self._cond:
+                    self._gated[role] += len(gated)
+                if not members:
+                    continue
             failed = False
             try:
                 results = self._detectors[role].detect_batch([batch[i].frame.image for i in members])
