@@ -6,6 +6,7 @@ Relative paths are resolved against the folder of the config file; `${VAR}` and 
 are expanded from the environment in every string.
 """
 
+import math
 import os
 import re
 from datetime import time
@@ -51,10 +52,33 @@ class Zone(StrictModel):
 
 class PersistenceRule(StrictModel):
     """Thresholds of a type whose incidents need `persist_frames` of the last `window_frames`
-    analysed frames (both fields defined by each subclass; relaxed_for_single_frame cuts them to 1)."""
+    analysed frames (both fields defined by each subclass; relaxed_for_single_frame cuts them to 1).
+
+    Both counts mean frames at `counted_at_fps`; `at_frame_rate` turns them into the same seconds at
+    a camera's own analysed frame rate."""
 
     persist_frames: int
     window_frames: int
+    counted_at_fps: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        description="The analysed frame rate `persist_frames` and `window_frames` are counted at. A camera "
+        "analysing at another rate gets both scaled to the same seconds (4 of 6 at 2 fps is 10 of 15 at "
+        "5 fps), so a camera set to 5 fps for fights does not raise on a sighting 2.5 times shorter.",
+    )
+
+    def at_frame_rate(self, fps: float) -> Self:
+        """These thresholds for a camera analysing `fps` frames a second, rounded up. A window of
+        one frame means a still image (relaxed_for_single_frame) and stays one; a longer window
+        keeps at least two frames."""
+        if fps == self.counted_at_fps or self.window_frames == 1:
+            return self
+        scale = fps / self.counted_at_fps
+        window = max(math.ceil(self.window_frames * scale - 1e-9), 2)
+        persist = min(window, max(1, math.ceil(self.persist_frames * scale - 1e-9)))
+        update = {"window_frames": window, "persist_frames": persist, "counted_at_fps": fps}
+        return self.model_copy(update=update)
 
     @model_validator(mode="after")
     def _persist_fits_window(self) -> Self:
@@ -279,6 +303,13 @@ class AccidentThresholds(PersistenceRule):
 
 
 class FightThresholds(PersistenceRule):
+    counted_at_fps: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        description="The analysed frame rate `persist_frames` and `window_frames` are counted at (the "
+        "fight classifier's own rate, FIGHT_FPS); other rates are scaled to the same seconds.",
+    )
     min_person_confidence: float = Field(
         default=0.25, ge=0, le=1, description="COCO person tracks below this confidence are left out."
     )

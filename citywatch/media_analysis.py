@@ -23,6 +23,7 @@ from citywatch.analytics.base import (
     models_for,
     relaxed_for_single_frame,
     roles_for,
+    thresholds_at_frame_rate,
 )
 from citywatch.config import CameraConfig, Thresholds
 from citywatch.incidents.model import Incident, IncidentType
@@ -85,7 +86,11 @@ class MediaAnalyzer:
         roles = required_roles(self._types)
         triggers = {} if is_image else triggers_for(roles)
         roles = trigger_order(roles, triggers)
-        thresholds = relaxed_for_single_frame(self._thresholds) if is_image else self._thresholds
+        thresholds = (
+            relaxed_for_single_frame(self._thresholds)
+            if is_image
+            else thresholds_at_frame_rate(self._thresholds, self._fps)
+        )
         camera = CameraConfig(id="media", url=str(path), incident_types=sorted(t.value for t in self._types))
         analyzers = [create_analyzer(t, camera, thresholds, self._models) for t in sorted(self._types)]
         tracker = ObjectTracker(self._fps) if TRACKED_ROLE in roles else None

@@ -20,6 +20,7 @@ from citywatch.analytics.base import (
     create_analyzer,
     models_for,
     roles_for,
+    thresholds_at_frame_rate,
 )
 from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
 from citywatch.incidents.evidence import EvidenceWriter
@@ -81,7 +82,7 @@ class CameraWorker:
         )
         self.sampler = Sampler(camera.analytics_fps)
         self.motion = MotionGate(config.motion_for(camera))
-        thresholds = config.thresholds_for(camera)
+        thresholds = thresholds_at_frame_rate(config.thresholds_for(camera), camera.analytics_fps)
         self.analyzers: list[Analyzer] = [
             create_analyzer(t, camera, thresholds, models) for t in sorted(incident_types_of(camera))
         ]

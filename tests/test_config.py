@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from citywatch.analytics.base import relaxed_for_single_frame, thresholds_at_frame_rate
 from citywatch.config import ConfigError, load_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cameras.yaml"
@@ -112,3 +113,20 @@ def test_fire_persistence_must_fit_window(tmp_path: Path) -> None:
     path = write(tmp_path, "thresholds: {fire: {persist_frames: 6, window_frames: 5}}\n")
     with pytest.raises(ConfigError, match=r"key thresholds\.fire: .*persist_frames must not exceed"):
         load_config(path)
+
+
+def test_persistence_counts_are_scaled_to_a_cameras_frame_rate(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "thresholds: {weapon: {persist_frames: 3, window_frames: 5, counted_at_fps: 1}}\n"
+        "cameras: [{id: cam, url: x.mp4, analytics_fps: 5, incident_types: [fire, weapon, fight]}]\n",
+    )
+    config = load_config(path)
+    scaled = thresholds_at_frame_rate(config.thresholds_for(config.cameras[0]), 5)
+    assert (scaled.fire.persist_frames, scaled.fire.window_frames) == (10, 15)  # 4 of 6 at 2 fps
+    assert (scaled.weapon.persist_frames, scaled.weapon.window_frames) == (15, 25)  # as configured, at 1 fps
+    assert (scaled.fight.persist_frames, scaled.fight.window_frames) == (2, 3)  # counted at 5 fps already
+    slow = thresholds_at_frame_rate(config.thresholds, 0.5)
+    assert (slow.fire.persist_frames, slow.fire.window_frames) == (1, 2)  # one frame would be a still image
+    still = thresholds_at_frame_rate(relaxed_for_single_frame(config.thresholds), 5)
+    assert (still.fire.persist_frames, still.fire.window_frames) == (1, 1)  # a still image stays one

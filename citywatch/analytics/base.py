@@ -6,7 +6,7 @@ from typing import ClassVar, Protocol
 
 import supervision as sv
 
-from citywatch.config import CameraConfig, Thresholds
+from citywatch.config import CameraConfig, PersistenceRule, Thresholds
 from citywatch.incidents.model import Incident, IncidentType
 from citywatch.video.frame import Frame
 
@@ -122,6 +122,16 @@ def create_analyzer(
 def _load_builtin_analyzers() -> None:
     # Importing the modules runs their @register_analyzer decorators.
     from citywatch.analytics import accident, fall, fight, fire, no_helmet, weapon  # noqa: F401
+
+
+def thresholds_at_frame_rate(thresholds: Thresholds, fps: float) -> Thresholds:
+    """The same thresholds with every persistence rule counted at `fps` analysed frames a second
+    (PersistenceRule.at_frame_rate): what a camera analysing at that rate runs with."""
+    scaled = {}
+    for name in type(thresholds).model_fields:
+        settings = getattr(thresholds, name)
+        scaled[name] = settings.at_frame_rate(fps) if isinstance(settings, PersistenceRule) else settings
+    return thresholds.model_copy(update=scaled)
 
 
 def relaxed_for_single_frame(thresholds: Thresholds) -> Thresholds:

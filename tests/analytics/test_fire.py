@@ -3,7 +3,13 @@
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, IncidentEnded, IncidentRaised, create_analyzer
+from citywatch.analytics.base import (
+    AnalysisInput,
+    IncidentEnded,
+    IncidentRaised,
+    create_analyzer,
+    thresholds_at_frame_rate,
+)
 from citywatch.analytics.fire import FIRE_ROLE
 from citywatch.config import CameraConfig, FireThresholds, Thresholds, Zone
 from citywatch.incidents.model import IncidentType
@@ -102,3 +108,19 @@ def test_zone_limits_where_fire_counts() -> None:
     left_fire = detections(("fire", 0.9, (10, 10, 50, 50)))
     assert feed(analyzer([left_half], persist_frames=1, window_frames=1), [right_fire] * 3) == []
     assert len(feed(analyzer([left_half], persist_frames=1, window_frames=1), [left_fire])) == 1
+
+
+def test_persistence_means_the_same_seconds_at_any_analysed_frame_rate() -> None:
+    """4 of 6 frames at 2 fps is 10 of 15 at 5 fps: a camera analysing faster for fights does
+    not raise fire on a sighting 2.5 times shorter (smoke on asphalt did, at 5 fps)."""
+    thresholds = Thresholds(fire=FireThresholds(persist_frames=4, window_frames=6))
+    camera = CameraConfig(id="cam", url="x.mp4", incident_types=["fire"], analytics_fps=5)
+
+    def at_5_fps(sequence):
+        fire = create_analyzer(IncidentType.FIRE, camera, thresholds_at_frame_rate(thresholds, 5))
+        return feed(fire, sequence, step=0.2)
+
+    assert feed(create_analyzer(IncidentType.FIRE, camera, thresholds), [SMOKE] * 4) != []  # 2 s at 2 fps
+    assert at_5_fps([SMOKE] * 4 + [NONE] * 11) == []  # 0.8 s at 5 fps
+    raised = [i for i, e in at_5_fps([SMOKE] * 10) if isinstance(e, IncidentRaised)]
+    assert raised == [9]  # 2 s at 5 fps

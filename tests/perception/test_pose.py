@@ -1,5 +1,6 @@
 """MoveNet on person crops of a real street video: plausible keypoints, in frame pixels."""
 
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -62,3 +63,33 @@ def test_an_altered_pose_model_is_refused(tmp_path: Path, pack: ModelPack) -> No
     (tmp_path / "pose-movenet-multipose.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelPackError, match=r"pose-movenet-multipose.*sha256"):
         load_pose_estimator(ModelSettings(path=tmp_path))
+
+
+def test_poses_of_one_frame_are_computed_once_whoever_asks(frames: Frames) -> None:
+    pack_pose = load_pose_estimator(ModelSettings())  # its own counters
+    image = frames("person", [300])[0]
+    boxes = np.array([[300, 100, 420, 400], [0, 0, 200, 200]], np.float32)
+    runs = pack_pose.model_runs
+    first = pack_pose.estimate(image, boxes)
+    assert pack_pose.model_runs == runs + 2
+    again = pack_pose.estimate(image, boxes[:1])  # a second analyzer, one of the same people
+    whole = pack_pose.estimate_frame(image, min_confidence=0.1)
+    whole_again = pack_pose.estimate_frame(image, min_confidence=0.3)
+    assert pack_pose.model_runs == runs + 3 and pack_pose.reused == 2
+    np.testing.assert_array_equal(again.keypoints[0], first.keypoints[0])
+    # Another analyzer's tracker boxes the same person a pixel or two off: the same pose, in frame pixels.
+    near = pack_pose.estimate(image, boxes[:1] + np.array([2, 1, 2, 1], np.float32))
+    assert pack_pose.model_runs == runs + 3
+    np.testing.assert_allclose(near.keypoints[0], first.keypoints[0], atol=1e-3)
+    np.testing.assert_array_equal(near.boxes[0], boxes[0] + [2, 1, 2, 1])
+    assert len(whole_again) <= len(whole)
+
+    copy = image.copy()  # another frame, even with the same pixels, runs the model again
+    pack_pose.estimate(copy, boxes[:1])
+    assert pack_pose.model_runs == runs + 4
+
+    # Each thread has its own memo: another camera's worker does not read this one's frame.
+    worker = threading.Thread(target=pack_pose.estimate, args=(copy, boxes[:1]))
+    worker.start()
+    worker.join()
+    assert pack_pose.model_runs == runs + 5
