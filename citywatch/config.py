@@ -164,6 +164,19 @@ class FallThresholds(PersistenceRule):
         le=1,
         description="A pose below this fall probability, in a box taller than wide, counts as upright.",
     )
+    min_box_confidence: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="A fall-detector box (a person lying fallen) at or above this confidence counts: on a "
+        "still image it raises, in video it starts or continues a fall spot (analytics.fall_spots).",
+    )
+    still_image_pose: bool = Field(
+        default=False,
+        description="Still images: also raise on a fallen pose (COCO and MoveNet people, the fall-pose "
+        "classifier). Off by default: on the fall validation cameras it adds more false alarms than "
+        "falls (docs/ACCURACY.md).",
+    )
     max_fall_s: float = Field(
         default=3.0, gt=0, description="Video: the track was upright at most this long before lying."
     )

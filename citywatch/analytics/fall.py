@@ -1,13 +1,19 @@
-"""Falls: a person whose pose the fall classifier calls fallen.
+"""Falls: a person whose pose the fall classifier calls fallen, or whom the fall detector boxes.
+
+Two kinds of evidence: the pose of a COCO person (MoveNet on the crop, then the fall-pose
+classifier), and the boxes of our fall detector (perception.fall_detector), which finds people
+lying on a floor that COCO misses.
 
 In video a fall is a change, not a posture: a person track seen upright, then fallen within
 `max_fall_s`, and still down `min_down_s` later raises one incident for that episode; the episode
 ends when the person is upright again or the track is lost. Someone already lying when first seen
-(asleep on a bench) or sitting down slowly never was upright-then-fallen, so neither raises.
+(asleep on a bench) or sitting down slowly never was upright-then-fallen, so neither raises. The
+fall detector's boxes go through the same rule as spots (analytics.fall_spots), since COCO loses
+the track of most people once they lie down; a spot and a track of the same fall raise once.
 
-A still image (`window_frames` 1, see `relaxed_for_single_frame`) has no past: any person whose
-pose is fallen raises. There every person box counts, COCO's and MoveNet's own (see
-`analytics.people`), since the detector misses many people lying on the floor.
+A still image (`window_frames` 1, see `relaxed_for_single_frame`) has no past: a fall box at or
+above `min_box_confidence` raises, and so does a person whose pose is fallen (every person box
+counts there, COCO's and MoveNet's own, see `analytics.people`) when `still_image_pose` is on.
 """
 
 from collections import deque
@@ -25,15 +31,19 @@ from citywatch.analytics.base import (
     IncidentRaised,
     register_analyzer,
 )
+from citywatch.analytics.fall_spots import FallSpots
 from citywatch.analytics.people import persons, still_image_poses
 from citywatch.analytics.pose_features import pose_features
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FallThresholds, Thresholds
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.perception.fall_detector import FALL_ROLE
 from citywatch.perception.feature_classifier import FeatureClassifier
-from citywatch.perception.pose import PoseEstimator, Poses
+from citywatch.perception.pose import PoseEstimator, Poses, box_iou
 from citywatch.perception.tracker import TRACKED_ROLE
 
+SAME_FALL_IOU = 0.3
+"""A fall-box spot and a person track whose evidence boxes overlap this much are one fall."""
 FORGET_AFTER_S = 30.0
 """A track unseen this long is dropped (its open incident, if any, ends)."""
 
@@ -58,7 +68,7 @@ def keypoint_details(poses: Poses, index: int) -> list[list[float]]:
     ]
 
 
-@register_analyzer(IncidentType.FALL, roles=(TRACKED_ROLE,), models=("pose", "fall"))
+@register_analyzer(IncidentType.FALL, roles=(TRACKED_ROLE, FALL_ROLE), models=("pose", "fall"))
 class FallAnalyzer:
     def __init__(self, camera: CameraConfig, thresholds: Thresholds, models: Mapping[str, object]) -> None:
         missing = [name for name in ("pose", "fall") if name not in models]
@@ -70,6 +80,8 @@ class FallAnalyzer:
         self._settings: FallThresholds = thresholds.fall
         self._zone_filter = ZoneFilter(camera.zones, IncidentType.FALL)
         self._tracks: dict[int, _TrackState] = {}
+        self._spots = FallSpots(self._settings)
+        self._spot_incidents: dict[int, Incident] = {}
 
     def update(self, analysis: AnalysisInput) -> list[IncidentEvent]:
         if self._settings.window_frames == 1:
@@ -84,23 +96,42 @@ class FallAnalyzer:
         kept = self._zone_filter(indexed, analysis.frame.width, analysis.frame.height)
         return np.isin(np.arange(len(boxes)), kept.class_id)
 
+    def _fall_boxes(self, analysis: AnalysisInput) -> sv.Detections:
+        """The fall detector's boxes at or above `min_box_confidence`, in the fall zones."""
+        found = analysis.detections.get(FALL_ROLE, sv.Detections.empty())
+        if len(found) == 0:
+            return found
+        found = found[found.confidence >= self._settings.min_box_confidence]
+        return found[self._in_zones(found.xyxy, analysis)] if len(found) else found
+
     def _still_image(self, analysis: AnalysisInput) -> list[IncidentEvent]:
         settings = self._settings
-        poses = still_image_poses(
-            analysis.frame.image,
-            analysis.detections.get(TRACKED_ROLE, sv.Detections.empty()),
-            self._pose,
-            settings.min_person_confidence,
-            settings.min_frame_pose_confidence,
-        )
-        probability = self._classifier.probability(pose_features(poses))
-        fallen = np.flatnonzero(
-            (probability >= settings.min_probability) & self._in_zones(poses.boxes, analysis)
-        )
-        if len(fallen) == 0:
+        boxes = self._fall_boxes(analysis)
+        evidence = [
+            EvidenceBox(tuple(float(v) for v in box), "fallen person", float(confidence))
+            for box, confidence in zip(boxes.xyxy, boxes.confidence, strict=True)
+        ]
+        details: dict[str, object] = {"fall_boxes": len(evidence)}
+        if settings.still_image_pose:
+            poses = still_image_poses(
+                analysis.frame.image,
+                analysis.detections.get(TRACKED_ROLE, sv.Detections.empty()),
+                self._pose,
+                settings.min_person_confidence,
+                settings.min_frame_pose_confidence,
+            )
+            probability = self._classifier.probability(pose_features(poses))
+            fallen = np.flatnonzero(
+                (probability >= settings.min_probability) & self._in_zones(poses.boxes, analysis)
+            )
+            evidence += [
+                EvidenceBox(tuple(float(v) for v in poses.boxes[i]), "fallen pose", float(probability[i]))
+                for i in fallen
+            ]
+            details["keypoints"] = [keypoint_details(poses, int(i)) for i in fallen]
+        if not evidence:
             return []
-        incident = self._incident(analysis, poses, probability, fallen, {})
-        return [IncidentRaised(incident)]
+        return [IncidentRaised(self._new_incident(analysis, evidence, details))]
 
     def _video(self, analysis: AnalysisInput) -> list[IncidentEvent]:
         settings, now = self._settings, analysis.frame.timestamp
@@ -119,8 +150,38 @@ class FallAnalyzer:
             event = self._observe(state, analysis, poses, probability, index)
             if event is not None:
                 events.append(event)
+        events.extend(self._spot_events(analysis, boxes))
         events.extend(self._forget(now))
         return events
+
+    def _spot_events(self, analysis: AnalysisInput, person_boxes: np.ndarray) -> list[IncidentEvent]:
+        """The fall detector's boxes through the spot rule; a spot over an open track incident (or
+        the other way round, see `_observe`) is the same fall and raises nothing more."""
+        now, fall = analysis.frame.timestamp, self._fall_boxes(analysis)
+        update = self._spots.update(now, fall.xyxy.astype(np.float32), fall.confidence, person_boxes)
+        events: list[IncidentEvent] = []
+        for spot in update.raised:
+            if self._overlaps_open_incident(spot.box, [s.incident for s in self._tracks.values()]):
+                continue
+            details = {
+                "fell_at": spot.first_seen,
+                "down_s": round(now - spot.first_seen, 2),
+                "evidence": "fall boxes",
+            }
+            evidence = [EvidenceBox(tuple(float(v) for v in spot.box), "fallen person", spot.confidence)]
+            incident = self._new_incident(analysis, evidence, details)
+            self._spot_incidents[id(spot)] = incident
+            events.append(IncidentRaised(incident))
+        for spot in update.ended:
+            incident = self._spot_incidents.pop(id(spot), None)
+            if incident is not None:
+                events.append(IncidentEnded(incident.id, self._camera_id, now))
+        return events
+
+    @staticmethod
+    def _overlaps_open_incident(box: np.ndarray, incidents: list[Incident | None]) -> bool:
+        boxes = [b.xyxy for i in incidents if i is not None for b in i.boxes]
+        return bool(boxes) and float(box_iou(box, np.asarray(boxes, np.float32)).max()) >= SAME_FALL_IOU
 
     def _observe(
         self, state: _TrackState, analysis: AnalysisInput, poses: Poses, probability: np.ndarray, index: int
@@ -145,6 +206,7 @@ class FallAnalyzer:
         down = sum(state.recent) >= settings.persist_frames
         if (
             state.incident is None
+            and not self._overlaps_open_incident(poses.boxes[index], list(self._spot_incidents.values()))
             and down
             and state.fell_at is not None
             and state.last_upright_at is not None
@@ -177,17 +239,24 @@ class FallAnalyzer:
         people: np.ndarray,
         details: dict[str, object],
     ) -> Incident:
+        evidence = [
+            EvidenceBox(tuple(float(v) for v in poses.boxes[i]), "fallen person", float(probability[i]))
+            for i in people
+        ]
+        keypoints = [keypoint_details(poses, int(i)) for i in people]
+        return self._new_incident(analysis, evidence, {**details, "keypoints": keypoints})
+
+    def _new_incident(
+        self, analysis: AnalysisInput, evidence: list[EvidenceBox], details: dict[str, object]
+    ) -> Incident:
         frame = analysis.frame
         return Incident(
             type=IncidentType.FALL,
             camera_id=self._camera_id,
             started_at=frame.timestamp,
-            confidence=float(probability[people].max()),
+            confidence=max(b.confidence for b in evidence),
             frame_index=frame.index,
-            boxes=[
-                EvidenceBox(tuple(float(v) for v in poses.boxes[i]), "fallen person", float(probability[i]))
-                for i in people
-            ],
-            details={**details, "keypoints": [keypoint_details(poses, int(i)) for i in people]},
+            boxes=evidence,
+            details=details,
             frame=frame.image,
         )

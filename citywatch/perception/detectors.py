@@ -82,4 +82,12 @@ def _load_weapon(pack: ModelPack, settings: ModelSettings, conf_threshold: float
     return load_weapon_detector(pack, settings, conf_threshold)
 
 
+def _load_fall(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
+    from citywatch.perception.fall_detector import load_fall_detector
+
+    return load_fall_detector(pack, settings, conf_threshold)
+
+
 register_detector("weapon", _load_weapon, RoleTrigger("coco", frozenset({"person"})))
+# No trigger: the fall detector exists because COCO misses people lying on a floor.
+register_detector("fall_detector", _load_fall)

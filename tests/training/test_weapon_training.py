@@ -11,7 +11,8 @@ import pytest
 
 from citywatch.paths import datasets_dir
 from citywatch.perception.model_pack import ModelPack
-from citywatch.training.weapon import COCO_MODEL, NetworkGuard, build_dataset, dequantized_weights
+from citywatch.training.weapon import build_dataset
+from citywatch.training.yolo_finetune import COCO_MODEL, NetworkGuard, dequantized_weights
 
 
 def test_dataset_links_images_and_remaps_labels(tmp_path: Path) -> None:

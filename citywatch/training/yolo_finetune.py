@@ -1,0 +1,470 @@
+"""Fine-tuning a YOLOv8n detector from the pack's COCO model, offline, on the CPU or a GPU.
+
+The steps every detector we train shares (the weapon detector, the fall detector): the pack's int8
+COCO YOLOv8n turned back into an Ultralytics model (`coco_yolov8n_from_pack`, checked against the
+ONNX model by `check_transfer`), Ultralytics kept off the network (`offline_ultralytics`, and
+`NetworkGuard` refusing and counting every connection), training (`train`) and export to the ONNX
+layout perception/yolo.py decodes (`export_onnx`). Needs the `[train-yolo]` extra (torch,
+torchvision, ultralytics: AGPL-3.0, training time only). The dataset-specific parts live in each
+model's own module (training/weapon.py, training/fall_detector.py).
+"""
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import socket
+import tempfile
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from citywatch.config import ModelSettings
+from citywatch.paths import datasets_dir
+from citywatch.perception.detectors import load_detector
+from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.runtime import create_session
+from citywatch.perception.yolo import YoloDetector, letterbox
+from citywatch.training.pack_writer import sha256_of
+
+COCO_MODEL = "coco-yolov8n-int8-640"
+
+
+CALIBRATION_IMAGES = 64
+
+
+TRANSFER_FRAMES = (("car-detection.mp4", 200), ("one-by-one-person-detection.mp4", 300))
+"""(street video, frame index) the transfer check compares on, with the first TRANSFER_HELMET_IMAGES
+Thai street frames of helmet_th (riders, motorcycles, cars)."""
+
+
+TRANSFER_HELMET_IMAGES = 4
+
+
+TRANSFER_CLASSES = ("person", "car", "motorcycle", "bicycle", "bus", "truck")
+
+
+class NetworkGuard:
+    """Refuses every socket connection and host lookup while active (local sockets excepted) and
+    records each attempt, so a run can prove it downloaded nothing."""
+
+    LOCAL_HOSTS = frozenset({None, "", "localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+        self._saved: dict[str, Any] = {}
+
+    def __enter__(self) -> "NetworkGuard":
+        for name in ("connect", "connect_ex"):
+            self._saved[name] = getattr(socket.socket, name)
+            setattr(socket.socket, name, self._refusing_connect(self._saved[name]))
+        self._saved["getaddrinfo"] = socket.getaddrinfo
+        socket.getaddrinfo = self._refusing_lookup(socket.getaddrinfo)  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        socket.getaddrinfo = self._saved.pop("getaddrinfo")  # type: ignore[assignment]
+        for name, original in self._saved.items():
+            setattr(socket.socket, name, original)
+
+    def _refusing_connect(self, original: Any) -> Any:
+        def connect(sock: socket.socket, address: Any, *args: Any) -> Any:
+            if sock.family == socket.AF_UNIX:
+                return original(sock, address, *args)
+            self.attempts.append(f"connect {address!r} from {_caller()}")
+            raise OSError(f"citywatch.training: network access refused ({address!r})")
+
+        return connect
+
+    def _refusing_lookup(self, original: Any) -> Any:
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            if host in self.LOCAL_HOSTS:
+                return original(host, *args, **kwargs)
+            self.attempts.append(f"lookup {host!r} from {_caller()}")
+            raise socket.gaierror(f"citywatch.training: network access refused ({host!r})")
+
+        return getaddrinfo
+
+
+def _caller() -> str:
+    """file:line of the innermost frame outside the socket modules and this file (for the report)."""
+    for frame in reversed(traceback.extract_stack()[:-3]):
+        if not frame.filename.endswith(("socket.py", "yolo_finetune.py")):
+            return f"{Path(frame.filename).name}:{frame.lineno}"
+    return "?"
+
+
+def offline_ultralytics(workdir: Path) -> None:
+    """Ultralytics settings that keep it off the network: no hub sync, no font or asset downloads
+    (plots off at the call sites), its settings file in `workdir`."""
+    os.environ["YOLO_OFFLINE"] = "1"
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(workdir / "ultralytics-config"))
+    import ultralytics.data.utils
+    from ultralytics import settings
+
+    # The dataset check fetches a plotting font from GitHub when none is installed; nothing is
+    # plotted here (plots=False), so it is not needed.
+    ultralytics.data.utils.check_font = lambda *args, **kwargs: None
+
+    integrations = ("clearml", "comet", "dvc", "mlflow", "raytune", "tensorboard", "wandb")
+    settings.update(
+        {
+            "sync": False,
+            "vscode_msg": False,
+            "openvino_msg": False,
+            **dict.fromkeys(integrations, False),
+            "datasets_dir": str(workdir / "datasets"),
+            "weights_dir": str(workdir / "weights"),
+            "runs_dir": str(workdir / "runs"),
+        }
+    )
+
+
+def dequantized_weights(onnx_path: Path) -> dict[str, np.ndarray]:
+    """The fused float weights of an ONNX Runtime dynamically quantized YOLOv8 export, by the
+    PyTorch parameter names the exporter gave them (`model.0.conv.weight`, `model.0.conv.bias`...)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(onnx_path)).graph
+    arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    weights: dict[str, np.ndarray] = {}
+    for name, array in arrays.items():
+        if name.endswith(".weight_quantized"):
+            stem = name.removesuffix("_quantized")
+            scale = arrays[f"{stem}_scale"].astype(np.float32)
+            zero = arrays[f"{stem}_zero_point"].astype(np.float32)
+            weights[stem] = (array.astype(np.float32) - zero) * scale
+        elif name.endswith(".bias") and name.startswith("model."):
+            weights[name] = array.astype(np.float32)
+        elif name.endswith(".weight") and name.startswith("model.") and array.dtype == np.float32:
+            weights[name] = array
+    return weights
+
+
+def coco_yolov8n_from_pack(calibration: list[np.ndarray], imgsz: int):
+    """An Ultralytics YOLOv8n (80 classes, unfused) carrying the pack's COCO weights, with batch
+    norms re-created from `calibration` images (BGR) as the module docstring explains."""
+    import torch
+    from ultralytics.nn.modules import Conv
+    from ultralytics.nn.tasks import DetectionModel
+
+    pack = ModelPack.open()
+    fused = dequantized_weights(pack.verified_path(COCO_MODEL))
+    model = DetectionModel("yolov8n.yaml", nc=80, verbose=False)
+    state = model.state_dict()
+    loaded: set[str] = set()
+    convs = {name: module for name, module in model.named_modules() if isinstance(module, Conv)}
+    with torch.no_grad():
+        for name, module in convs.items():
+            weight, bias = fused.pop(f"{name}.conv.weight"), fused.pop(f"{name}.conv.bias")
+            module.conv.weight.copy_(torch.from_numpy(weight))
+            bn = module.bn
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(torch.from_numpy(bias))
+            loaded.update(f"{name}.{k}" for k in ("conv.weight", "bn.weight", "bn.bias"))
+            loaded.update(f"{name}.bn.{k}" for k in ("running_mean", "running_var", "num_batches_tracked"))
+        for key, value in list(fused.items()):  # plain convolutions: the heads' last layers, DFL
+            if key in state and tuple(state[key].shape) == value.shape:
+                state[key].copy_(torch.from_numpy(value))
+                loaded.add(key)
+                fused.pop(key)
+    missing = sorted(set(state) - loaded)
+    if fused or missing:
+        raise RuntimeError(f"COCO transfer: unused ONNX weights {sorted(fused)}, unset parameters {missing}")
+    _calibrate_batch_norms(model, convs, calibration, imgsz)
+    return model
+
+
+def _calibrate_batch_norms(model, convs: dict, images: list[np.ndarray], imgsz: int) -> None:
+    import torch
+
+    sums: dict[str, list] = {name: [0.0, 0.0, 0] for name in convs}
+
+    def recorder(name: str):
+        def hook(_module, _inputs, output) -> None:
+            x = output.double().transpose(0, 1).reshape(output.shape[1], -1)
+            sums[name][0] = sums[name][0] + x.sum(1)
+            sums[name][1] = sums[name][1] + (x * x).sum(1)
+            sums[name][2] += x.shape[1]
+
+        return hook
+
+    handles = [module.conv.register_forward_hook(recorder(name)) for name, module in convs.items()]
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(images), 8):
+            model(_to_tensor(images[start : start + 8], imgsz))
+    for handle in handles:
+        handle.remove()
+    with torch.no_grad():
+        for name, module in convs.items():
+            total, squares, count = sums[name]
+            mean = total / count
+            var = (squares / count - mean * mean).clamp(min=1e-8)
+            bn = module.bn
+            bn.running_mean.copy_(mean.float())
+            bn.running_var.copy_(var.float())
+            bn.weight.copy_(torch.sqrt(var + bn.eps).float())
+            bn.bias.add_(mean.float())
+
+
+def _to_tensor(images: list[np.ndarray], imgsz: int):
+    import torch
+
+    canvases = [letterbox(image, (imgsz, imgsz))[0][:, :, ::-1] for image in images]
+    return torch.from_numpy(np.stack(canvases).transpose(0, 3, 1, 2).copy()).float() / 255.0
+
+
+def transfer_frames() -> list[np.ndarray]:
+    """BGR street frames: TRANSFER_FRAMES of the street videos and the first helmet_th frames."""
+    import av
+
+    frames = []
+    for video, wanted in TRANSFER_FRAMES:
+        with av.open(str(datasets_dir() / "streets" / video)) as container:
+            for index, frame in enumerate(container.decode(video=0)):
+                if index == wanted:
+                    frames.append(frame.to_ndarray(format="bgr24"))
+                    break
+    helmet = sorted((datasets_dir() / "helmet_th" / "images" / "train").glob("*.jpg"))
+    frames.extend(cv2.imread(str(p), cv2.IMREAD_COLOR) for p in helmet[:TRANSFER_HELMET_IMAGES])
+    return frames
+
+
+def check_transfer(model, min_iou: float = 0.5) -> dict[str, Any]:
+    """The converted model against the pack's ONNX model on street frames, both through the same
+    decoding (perception.yolo) at 640: the share of the ONNX model's road-user boxes (conf >= 0.25)
+    that the converted model also finds, same class, IoU >= `min_iou`. A failed transfer (wrong
+    layer order, a lost scale) finds next to nothing; the int8 rounding of the ONNX model moves a
+    few borderline boxes."""
+    import torch
+
+    coco = load_detector(ModelPack.open(), "coco", ModelSettings())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "converted.onnx"
+        model.eval()
+        torch.onnx.export(
+            _raw_head_copy(model),
+            torch.zeros(1, 3, 640, 640),
+            str(path),
+            opset_version=17,
+            input_names=["images"],
+            output_names=["output0"],
+            dynamo=False,
+        )
+        converted = YoloDetector(create_session(path, ModelSettings()), coco.class_names, name="converted")
+        reference_boxes = found_boxes = matched = 0
+        for frame in transfer_frames():
+            reference, found = coco.detect(frame), converted.detect(frame)
+            reference = reference[np.isin(reference.data["class_name"], TRANSFER_CLASSES)]
+            found_boxes += int(np.isin(found.data["class_name"], TRANSFER_CLASSES).sum())
+            reference_boxes += len(reference)
+            for box, name in zip(reference.xyxy, reference.data["class_name"], strict=True):
+                same = found[found.data["class_name"] == name]
+                if len(same) and float(_iou(box, same.xyxy).max()) >= min_iou:
+                    matched += 1
+    result = {
+        "frames": len(TRANSFER_FRAMES) + TRANSFER_HELMET_IMAGES,
+        "onnx_boxes": reference_boxes,
+        "converted_boxes": found_boxes,
+        "matched": matched,
+        "recall_of_onnx_boxes": round(matched / max(reference_boxes, 1), 3),
+    }
+    if reference_boxes == 0 or result["recall_of_onnx_boxes"] < 0.8:
+        raise RuntimeError(f"COCO weight transfer failed its check: {result}")
+    return result
+
+
+def _raw_head_copy(model):
+    """A copy of a DetectionModel whose head returns the raw [1, 4 + classes, anchors] output."""
+    import copy
+
+    from ultralytics.nn.modules import Detect
+
+    model = copy.deepcopy(model)
+    for module in model.modules():
+        if isinstance(module, Detect):
+            module.export = True
+            module.format = "onnx"
+    return model
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x1 = np.maximum(box[0], boxes[:, 0])
+    y1 = np.maximum(box[1], boxes[:, 1])
+    x2 = np.minimum(box[2], boxes[:, 2])
+    y2 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum((box[2] - box[0]) * (box[3] - box[1]) + areas - inter, 1e-9)
+
+
+def calibration_images(root: Path, count: int, seed: int) -> list[np.ndarray]:
+    paths = sorted((root / "images" / "train").glob("*.jpg"))
+    chosen = random.Random(seed).sample(paths, min(count, len(paths)))
+    return [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in chosen]
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train(
+    start_checkpoint: Path,
+    data_yaml: Path,
+    workdir: Path,
+    epochs: int,
+    imgsz: int,
+    seed: int,
+    batch: int,
+    freeze: int,
+) -> Path:
+    """Fine-tunes from `start_checkpoint` with the first `freeze` layers (the backbone is 0-9) fixed;
+    returns the last checkpoint. No validation between epochs (a CPU budget choice): the val splits
+    are measured once, on the exported ONNX model, by `measure`."""
+    from ultralytics import YOLO
+
+    model = YOLO(str(start_checkpoint), task="detect")
+    model.train(
+        data=str(data_yaml),
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        device="cpu",
+        workers=1,
+        seed=seed,
+        freeze=freeze,
+        val=False,
+        deterministic=True,
+        plots=False,
+        project=str(workdir),
+        name="train",
+        exist_ok=True,
+        pretrained=True,
+        optimizer="AdamW",
+        lr0=0.002,
+        cos_lr=True,
+        warmup_epochs=1,
+        close_mosaic=max(1, epochs // 4),
+        patience=max(epochs, 50),
+        amp=False,
+        cache=True,
+        verbose=False,
+    )
+    last = workdir / "train" / "weights" / "last.pt"
+    if not last.is_file():
+        raise RuntimeError(f"training wrote no {last}")
+    return last
+
+
+def save_start_checkpoint(model, path: Path) -> None:
+    """The converted COCO model as an Ultralytics checkpoint that `YOLO(path).train` starts from."""
+    import copy
+
+    import torch
+
+    model = copy.deepcopy(model).float()
+    model.names = dict(enumerate(_coco_names()))
+    model.args = {"imgsz": 640}
+    torch.save({"model": model, "epoch": -1, "optimizer": None, "ema": None}, path)
+
+
+def _coco_names() -> list[str]:
+    coco = load_detector(ModelPack.open(), "coco", ModelSettings())
+    return coco.class_names
+
+
+def export_onnx(checkpoint: Path, imgsz: int, out: Path) -> Path:
+    from ultralytics import YOLO
+
+    exported = YOLO(str(checkpoint), task="detect").export(
+        format="onnx", imgsz=imgsz, opset=17, dynamic=False, simplify=True, nms=False, half=False
+    )
+    shutil.copyfile(exported, out)
+    return out
+
+
+def single_model_pack(path: Path, folder: Path, classes: list[str]) -> ModelPack:
+    """A pack in `folder` holding only `path` (linked), to load it through citywatch's own detector."""
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / path.name
+    if not link.exists():
+        link.symlink_to(path.resolve())
+    entry = {
+        "name": path.stem,
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "task": "detect",
+        "classes": classes,
+    }
+    (folder / "manifest.json").write_text(json.dumps({"format": 1, "models": [entry]}))
+    return ModelPack.open(folder)
+
+
+@contextlib.contextmanager
+def workdir_for(prefix: str, keep: Path | None) -> Iterator[Path]:
+    """`keep` (created) when given, else a temporary folder removed afterwards."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix=f"citywatch-{prefix}-") as folder:
+        yield Path(folder)
+
+
+def detector_manifest_entry(
+    path: Path,
+    imgsz: int,
+    classes: list[str],
+    *,
+    command: str,
+    trained_on: str,
+    data_license: str,
+    metrics: dict[str, Any],
+    transfer: dict[str, Any],
+) -> dict[str, Any]:
+    """The manifest entry (the model card's machine-readable half) of a detector exported by
+    `export_onnx`."""
+    anchors = sum((imgsz // s) ** 2 for s in (8, 16, 32))
+    return {
+        "name": path.stem,
+        "file": path.name,
+        "sha256": sha256_of(path),
+        "task": "detect",
+        "architecture": "YOLOv8n (Ultralytics), fine-tuned from the pack's COCO YOLOv8n (dequantized "
+        "int8 weights, batch norms re-created from data), exported to ONNX opset 17 without NMS",
+        "trained_on": trained_on,
+        "license": "code: Apache-2.0 (citywatch); weights: derived from the Ultralytics YOLOv8n COCO "
+        f"weights (AGPL-3.0), so AGPL-3.0; training data {data_license}",
+        "source": command,
+        "input": {
+            "name": "images",
+            "shape": [1, 3, imgsz, imgsz],
+            "dtype": "float32",
+            "layout": "NCHW",
+            "color": "RGB",
+            "scale": "0..1",
+            "resize": "letterbox, pad value 114, centered",
+        },
+        "output": {
+            "name": "output0",
+            "shape": [1, 4 + len(classes), anchors],
+            "meaning": f"per anchor: cx, cy, w, h in input pixels, then {len(classes)} class scores "
+            "(already sigmoid); no NMS inside",
+        },
+        "classes": classes,
+        "validation": metrics,
+        "transfer_check": transfer,
+    }
