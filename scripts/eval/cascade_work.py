@@ -70,7 +70,7 @@ def main() -> None:
     assert isinstance(pose, PoseEstimator)
     print("| footage | analysed frames | " + " | ".join(f"{r} passes" for r in counting)
           + " | frames with a person | MoveNet runs | pose requests answered by the memo | incidents |")
-    print("|---" * (5 + len(counting)) + "|")
+    print("|---" * (6 + len(counting)) + "|")
     for name, paths in clips(args.clips).items():
         before = {r: d.frames for r, d in counting.items()}
         runs, reused = pose.model_runs, pose.reused

@@ -192,7 +192,7 @@ def test_two_armed_people_are_two_incidents_and_each_ends_when_its_track_is_gone
 
 # Real val images (the detector never trained on them): a man holding a pistol (`armas` photo), a
 # knife held out in a Krav Maga training frame.
-GUN_IMAGE = "gun/images/val/armas--1036-_jpg.rf.58a19d24d0ca866a3c5f7a033c21b3fe.jpg"
+GUN_IMAGE = "gun/images/val/armas--1102-_jpg.rf.cdb6af048279ee218b0b0239dd9186b3.jpg"
 KNIFE_IMAGE = (
     "knife_cctv/images/val/KravMagaKnifeDefenseTechniques162_jpg.rf.bd525a272d625547c5e82f863bc3d7f9.jpg"
 )
