@@ -422,11 +422,12 @@ class WeaponThresholds(PersistenceRule):
         "at or above this score may hold it too.",
     )
     persist_frames: int = Field(
-        default=2,
+        default=3,
         ge=1,
-        description="Frames a person track holds a weapon in, out of `window_frames`, to raise.",
+        description="Frames a person track holds a weapon in, out of `window_frames`, to raise (3 of 5 "
+        "at 2 fps: 2 of 4 let a table leg that a passer-by's body covered for two frames raise a knife).",
     )
-    window_frames: int = Field(default=4, ge=1, description="A person track's most recent frames considered.")
+    window_frames: int = Field(default=5, ge=1, description="A person track's most recent frames considered.")
 
 
 class Thresholds(StrictModel):

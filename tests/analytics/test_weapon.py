@@ -147,6 +147,19 @@ def test_a_weapon_seen_once_in_video_is_not_enough() -> None:
     assert raised(run(analyzer(persist_frames=2, window_frames=4), frames)) == []
 
 
+def test_by_default_two_frames_on_a_passer_by_are_not_enough_and_three_are() -> None:
+    """The defaults (3 of 5 at 2 fps): a table leg the detector calls a knife lay on a passer-by's
+    body for two analysed frames of a street video and raised with 2 of 4."""
+
+    def walk(held: int) -> list[AnalysisInput]:
+        return [
+            frame_input(i, [(PERSON, 1)], [("knife", IN_HAND, 0.78)] if i < held else []) for i in range(8)
+        ]
+
+    assert raised(run(analyzer(), walk(2))) == []
+    assert [e.incident.details["frames_held"] for e in raised(run(analyzer(), walk(3)))] == [3]
+
+
 def test_a_weapon_held_out_at_arm_length_counts_through_the_wrist() -> None:
     inputs = [frame_input(0, [(PERSON, -1)], [("knife", ARM_OUT, 0.8)])]
     assert raised(run(analyzer(StubPose(None), single_frame=True), inputs)) == []
