@@ -57,6 +57,16 @@ class CitywatchCollector(Collector):
         dropped = CounterMetricFamily("citywatch_inference_dropped", "Frames dropped by the inference queue")
         dropped.add_metric([], scheduler.jobs_dropped)
         yield dropped
+        passes = CounterMetricFamily(
+            "citywatch_detector_frames",
+            "Frames each detector role ran on, and frames it skipped because its trigger did not fire",
+            labels=["role", "outcome"],
+        )
+        for role, count in scheduler.frames_per_role.items():
+            passes.add_metric([role, "run"], count)
+        for role, count in scheduler.frames_gated_per_role.items():
+            passes.add_metric([role, "gated"], count)
+        yield passes
         sink = supervisor.sink.stats
         stored = CounterMetricFamily("citywatch_incidents_stored", "Incidents stored by this process")
         stored.add_metric([], sink.incidents_stored)

@@ -146,6 +146,9 @@ def test_serve_with_the_pipeline_end_to_end(tmp_path: Path) -> None:
             assert samples[("citywatch_frames_total", (("camera", camera), ("stage", "analysed")))] > 0
             assert samples[("citywatch_camera_state", (("camera", camera), ("state", "streaming")))] == 1
         assert samples[("citywatch_incidents", (("status", "acknowledged"), ("type", "fire")))] >= 1
+        detector_frames = "citywatch_detector_frames_total"
+        assert samples[(detector_frames, (("outcome", "run"), ("role", "fire_smoke")))] > 0
+        assert (detector_frames, (("outcome", "gated"), ("role", "fire_smoke"))) not in samples  # no trigger
     finally:
         stopped_at = time.monotonic()
         server.send_signal(signal.SIGINT)
