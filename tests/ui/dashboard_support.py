@@ -187,7 +187,7 @@ def wait_for(driver: WebDriver, css: str, timeout: float = 10) -> WebElement:
     )
 
 
-def wait_text(driver: WebDriver, css: str, expected: str, timeout: float = 5) -> None:
+def wait_text(driver: WebDriver, css: str, expected: str, timeout: float = 10) -> None:
     """Wait until the element at `css` (found again each time: pages redraw) shows `expected`."""
 
     def shows(d: WebDriver) -> bool:
