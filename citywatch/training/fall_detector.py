@@ -20,36 +20,17 @@ start, offline Ultralytics, every connection refused and counted, ONNX export wi
 """
 
 import argparse
-import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from citywatch.config import ModelSettings
 from citywatch.evaluation.boxes import AP_CONF_FLOOR, score_boxes
 from citywatch.evaluation.datasets import FALL_CLASS, FALL_VAL_SOURCES, fall_source, helmet_split
-from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
+from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_yolo
 from citywatch.perception.fall_detector import CLASSES, MODEL_PREFIX
-from citywatch.training.pack_writer import cpu_latency_ms, write_manifest_entry
-from citywatch.training.yolo_finetune import (
-    CALIBRATION_IMAGES,
-    NetworkGuard,
-    calibration_images,
-    check_transfer,
-    coco_yolov8n_from_pack,
-    detector_manifest_entry,
-    export_onnx,
-    offline_ultralytics,
-    save_start_checkpoint,
-    seed_everything,
-    single_model_pack,
-    train,
-    workdir_for,
-)
+from citywatch.training.yolo_finetune import FinetuneJob, finetune_main, single_model_pack
 
 STREET_BACKGROUND_IMAGES = 80
 """helmet_th training frames added as background (every other one of the split, in name order)."""
@@ -62,7 +43,7 @@ ATTRIBUTION = (
 )
 
 
-def build_dataset(root: Path) -> tuple[Path, dict[str, int]]:
+def build_dataset(root: Path, args: argparse.Namespace | None = None) -> tuple[Path, dict[str, Any]]:
     """The YOLO dataset in `root` (images symlinked, labels rewritten to the one class) and its
     data.yaml, with the number of images of each part."""
     counts = {"train_fall_frames": 0, "train_other_frames": 0, "train_street_background": 0, "val_frames": 0}
@@ -94,69 +75,29 @@ def _add(root: Path, split: str, name: str, image: Path, label: str) -> None:
     (root / "labels" / split / f"{name}.txt").write_text(label)
 
 
-def measure(path: Path, data: Path, workdir: Path, conf: float) -> dict[str, Any]:
+def measure(path: Path, workdir: Path, conf: float) -> dict[str, Any]:
     """AP@0.5 of `fall` boxes on the held-out cameras, through our ONNX Runtime detector."""
     pack = single_model_pack(path, workdir / "measure-pack", list(CLASSES))
     detector = load_yolo(pack, path.stem, ModelSettings(), conf_threshold=AP_CONF_FLOOR)
-    report = score_boxes(data, "val", detector, conf)
+    report = score_boxes(workdir / "data", "val", detector, conf)
     return {"cameras": sorted(FALL_VAL_SOURCES), "images": report["images"], **report["per_class"]["fall"]}
 
 
+JOB = FinetuneJob(
+    module="fall_detector",
+    model_prefix=MODEL_PREFIX,
+    classes=CLASSES,
+    default_epochs=30,
+    trained_on="../shared/datasets/fall (train split minus the cameras of FALL_VAL_SOURCES; fall boxes only) "
+    "+ helmet_th training frames as background",
+    data_license="CC BY 4.0: " + ATTRIBUTION,
+    build_data=build_dataset,
+    measure=measure,
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m citywatch.training.fall_detector", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument(
-        "--out", type=Path, default=BUNDLED_MODELS_DIR, help="model pack folder to write into"
-    )
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--imgsz", type=int, default=416, help="square input size (a multiple of 32)")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--conf", type=float, default=0.4, help="operating point of precision/recall")
-    parser.add_argument("--workdir", type=Path, help="keep the dataset and training runs here")
-    args = parser.parse_args(argv)
-    if args.imgsz % 32:
-        parser.error("--imgsz must be a multiple of 32")
-    started = time.monotonic()
-    with workdir_for("fall", args.workdir) as workdir, NetworkGuard() as guard:
-        offline_ultralytics(workdir)
-        seed_everything(args.seed)
-        data_yaml, counts = build_dataset(workdir / "data")
-        print(f"data: {counts}", file=sys.stderr)
-        converted = coco_yolov8n_from_pack(
-            calibration_images(workdir / "data", CALIBRATION_IMAGES, args.seed), args.imgsz
-        )
-        transfer = check_transfer(converted)
-        print(f"COCO transfer check: {transfer}", file=sys.stderr)
-        start = workdir / "coco-yolov8n-from-pack.pt"
-        save_start_checkpoint(converted, start)
-        last = train(start, data_yaml, workdir, args.epochs, args.imgsz, args.seed, args.batch, freeze=0)
-        args.out.mkdir(parents=True, exist_ok=True)
-        path = export_onnx(last, args.imgsz, args.out / f"{MODEL_PREFIX}-{args.imgsz}.onnx")
-        metrics = {**measure(path, workdir / "data", workdir, args.conf), "conf": args.conf, "data": counts}
-        command = (
-            f"python -m citywatch.training.fall_detector --out citywatch/models/ --epochs {args.epochs} "
-            f"--imgsz {args.imgsz} --batch {args.batch} --seed {args.seed}"
-        )
-        entry = detector_manifest_entry(
-            path,
-            args.imgsz,
-            list(CLASSES),
-            command=command,
-            trained_on="../shared/datasets/fall (train split minus the cameras of FALL_VAL_SOURCES; "
-            "fall boxes only) + helmet_th training frames as background",
-            data_license="CC BY 4.0: " + ATTRIBUTION,
-            metrics=metrics,
-            transfer=transfer,
-        )
-        latency = cpu_latency_ms(path, np.zeros((1, 3, args.imgsz, args.imgsz), np.float32), runs=50)
-        entry["cpu_latency_ms"] = round(latency, 1)
-        entry["training_minutes"] = round((time.monotonic() - started) / 60, 1)
-        write_manifest_entry(args.out, entry)
-    json.dump({k: entry[k] for k in ("file", "sha256", "validation", "cpu_latency_ms")}, sys.stdout, indent=2)
-    print(f"\nnetwork connections attempted (refused): {len(guard.attempts)} {guard.attempts[:5]}")
-    return 0 if not guard.attempts else 1
+    return finetune_main(JOB, __doc__.split("\n")[0], argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Trains the weapon detector (gun, knife) on the shared gun and knife_cctv sets; writes it into a pack.
 
-    python -m citywatch.training.weapon --out citywatch/models/ [--epochs 12 --imgsz 416]
+    python -m citywatch.training.weapon --out citywatch/models/ [--epochs 20 --imgsz 416]
 
 Needs the `[train-yolo]` extra (torch, torchvision, ultralytics: AGPL-3.0, used here at training
 time only; nothing at run time imports them). Steps:
@@ -35,36 +35,17 @@ and must be 0.
 """
 
 import argparse
-import json
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from citywatch.config import ModelSettings
 from citywatch.evaluation.boxes import AP_CONF_FLOOR, score_boxes
-from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
+from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_yolo
 from citywatch.perception.weapon import CLASSES, MODEL_PREFIX
-from citywatch.training.pack_writer import cpu_latency_ms, write_manifest_entry
-from citywatch.training.yolo_finetune import (
-    CALIBRATION_IMAGES,
-    NetworkGuard,
-    calibration_images,
-    check_transfer,
-    coco_yolov8n_from_pack,
-    detector_manifest_entry,
-    export_onnx,
-    offline_ultralytics,
-    save_start_checkpoint,
-    seed_everything,
-    single_model_pack,
-    train,
-    workdir_for,
-)
+from citywatch.training.yolo_finetune import FinetuneJob, finetune_main, single_model_pack
 
 SOURCES = {"gun": ("gun", {0: CLASSES.index("gun")}), "knife": ("knife_cctv", {0: CLASSES.index("knife")})}
 """dataset prefix -> (folder in ../shared/datasets, its class id -> our class id; others dropped)."""
@@ -170,74 +151,36 @@ def _subset_dataset(dataset: Path, images: list[Path], out: Path) -> None:
         (out / "labels" / "val" / label.name).symlink_to(label.resolve())
 
 
-def manifest_entry(
-    path: Path, imgsz: int, args: argparse.Namespace, metrics: dict[str, Any], transfer: dict[str, Any]
-) -> dict[str, Any]:
-    command = (
-        f"python -m citywatch.training.weapon --out citywatch/models/ --epochs {args.epochs} "
-        f"--imgsz {imgsz} --freeze {args.freeze} --batch {args.batch} --seed {args.seed} "
-        f"--knife-repeats {args.knife_repeats}"
-    )
-    return detector_manifest_entry(
-        path,
-        imgsz,
-        list(CLASSES),
-        command=command,
-        trained_on="../shared/datasets/gun (train) + ../shared/datasets/knife_cctv (train, knife boxes)",
-        data_license="CC BY 4.0: " + " | ".join(ATTRIBUTION.values()),
-        metrics=metrics,
-        transfer=transfer,
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m citywatch.training.weapon", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument(
-        "--out", type=Path, default=BUNDLED_MODELS_DIR, help="model pack folder to write into"
-    )
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--imgsz", type=int, default=416, help="square input size (a multiple of 32)")
-    parser.add_argument("--freeze", type=int, default=0, help="layers kept fixed (10: the backbone)")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--knife-repeats",
         type=int,
         default=TRAIN_REPEATS["knife"],
         help="times each knife_cctv training image is listed per epoch",
     )
-    parser.add_argument("--conf", type=float, default=0.4, help="operating point of precision/recall")
-    parser.add_argument("--workdir", type=Path, help="keep the dataset and training runs here")
-    args = parser.parse_args(argv)
-    if args.imgsz % 32:
-        parser.error("--imgsz must be a multiple of 32")
-    started = time.monotonic()
-    with workdir_for("weapon", args.workdir) as workdir, NetworkGuard() as guard:
-        offline_ultralytics(workdir)
-        seed_everything(args.seed)
-        data_yaml = build_dataset(workdir / "data", repeats={**TRAIN_REPEATS, "knife": args.knife_repeats})
-        converted = coco_yolov8n_from_pack(
-            calibration_images(workdir / "data", CALIBRATION_IMAGES, args.seed), args.imgsz
-        )
-        transfer = check_transfer(converted)
-        print(f"COCO transfer check: {transfer}", file=sys.stderr)
-        start = workdir / "coco-yolov8n-from-pack.pt"
-        save_start_checkpoint(converted, start)
-        best = train(start, data_yaml, workdir, args.epochs, args.imgsz, args.seed, args.batch, args.freeze)
-        args.out.mkdir(parents=True, exist_ok=True)
-        path = export_onnx(best, args.imgsz, args.out / f"{MODEL_PREFIX}-{args.imgsz}.onnx")
-        metrics = measure(path, workdir, args.conf)
-        metrics["conf"] = args.conf
-        latency = cpu_latency_ms(path, np.zeros((1, 3, args.imgsz, args.imgsz), np.float32), runs=50)
-        entry = manifest_entry(path, args.imgsz, args, metrics, transfer)
-        entry["cpu_latency_ms"] = round(latency, 1)
-        entry["training_minutes"] = round((time.monotonic() - started) / 60, 1)
-        write_manifest_entry(args.out, entry)
-    json.dump({k: entry[k] for k in ("file", "sha256", "validation", "cpu_latency_ms")}, sys.stdout, indent=2)
-    print(f"\nnetwork connections attempted (refused): {len(guard.attempts)} {guard.attempts[:5]}")
-    return 0 if not guard.attempts else 1
+
+
+def _build_data(root: Path, args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
+    repeats = {**TRAIN_REPEATS, "knife": args.knife_repeats}
+    return build_dataset(root, repeats=repeats), {"train_repeats": repeats}
+
+
+JOB = FinetuneJob(
+    module="weapon",
+    model_prefix=MODEL_PREFIX,
+    classes=CLASSES,
+    default_epochs=20,
+    trained_on="../shared/datasets/gun (train) + ../shared/datasets/knife_cctv (train, knife boxes)",
+    data_license="CC BY 4.0: " + " | ".join(ATTRIBUTION.values()),
+    build_data=_build_data,
+    measure=measure,
+    add_arguments=_add_arguments,
+    extra_flags=lambda args: f" --knife-repeats {args.knife_repeats}",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return finetune_main(JOB, __doc__.split("\n")[0], argv)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,19 @@ torchvision, ultralytics: AGPL-3.0, training time only). The dataset-specific pa
 model's own module (training/weapon.py, training/fall_detector.py).
 """
 
+import argparse
 import contextlib
 import json
 import os
 import random
 import shutil
 import socket
+import sys
 import tempfile
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +29,12 @@ import cv2
 import numpy as np
 
 from citywatch.config import ModelSettings
-from citywatch.paths import datasets_dir
+from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.runtime import create_session
 from citywatch.perception.yolo import YoloDetector, letterbox
-from citywatch.training.pack_writer import sha256_of
+from citywatch.training.pack_writer import cpu_latency_ms, sha256_of, write_manifest_entry
 
 COCO_MODEL = "coco-yolov8n-int8-640"
 
@@ -468,3 +472,86 @@ def detector_manifest_entry(
         "validation": metrics,
         "transfer_check": transfer,
     }
+
+
+@dataclass(frozen=True)
+class FinetuneJob:
+    """What a detector's training module (training/weapon.py, training/fall_detector.py) supplies to
+    `finetune_main`; the rest of the run is the same for every detector."""
+
+    module: str
+    """`citywatch.training.<module>`: the command line recorded in the manifest."""
+    model_prefix: str
+    classes: tuple[str, ...]
+    default_epochs: int
+    trained_on: str
+    data_license: str
+    build_data: Callable[[Path, argparse.Namespace], tuple[Path, dict[str, Any]]]
+    """(data folder, arguments) -> (its data.yaml, facts about the data for the model card)."""
+    measure: Callable[[Path, Path, float], dict[str, Any]]
+    """(exported ONNX file, work folder, confidence of the precision/recall point) -> metrics."""
+    add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+    extra_flags: Callable[[argparse.Namespace], str] = lambda args: ""
+    """The module's own flags, as they go on the recorded command line."""
+
+
+def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = None) -> int:
+    """Parse the command line, then: offline Ultralytics, data, the pack's COCO YOLOv8n converted and
+    checked, training, ONNX export, measurement, manifest entry. Exit status 1 if anything tried
+    to reach the network."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m citywatch.training.{job.module}", description=description
+    )
+    parser.add_argument(
+        "--out", type=Path, default=BUNDLED_MODELS_DIR, help="model pack folder to write into"
+    )
+    parser.add_argument("--epochs", type=int, default=job.default_epochs)
+    parser.add_argument("--imgsz", type=int, default=416, help="square input size (a multiple of 32)")
+    parser.add_argument("--freeze", type=int, default=0, help="layers kept fixed (10: the backbone)")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--conf", type=float, default=0.4, help="operating point of precision/recall")
+    parser.add_argument("--workdir", type=Path, help="keep the dataset and training runs here")
+    job.add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.imgsz % 32:
+        parser.error("--imgsz must be a multiple of 32")
+    started = time.monotonic()
+    with workdir_for(job.module, args.workdir) as workdir, NetworkGuard() as guard:
+        offline_ultralytics(workdir)
+        seed_everything(args.seed)
+        data_yaml, data_facts = job.build_data(workdir / "data", args)
+        print(f"data: {data_facts}", file=sys.stderr)
+        converted = coco_yolov8n_from_pack(
+            calibration_images(workdir / "data", CALIBRATION_IMAGES, args.seed), args.imgsz
+        )
+        transfer = check_transfer(converted)
+        print(f"COCO transfer check: {transfer}", file=sys.stderr)
+        start = workdir / "coco-yolov8n-from-pack.pt"
+        save_start_checkpoint(converted, start)
+        last = train(start, data_yaml, workdir, args.epochs, args.imgsz, args.seed, args.batch, args.freeze)
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = export_onnx(last, args.imgsz, args.out / f"{job.model_prefix}-{args.imgsz}.onnx")
+        metrics = {**job.measure(path, workdir, args.conf), "conf": args.conf, "data": data_facts}
+        command = (
+            f"python -m citywatch.training.{job.module} --out citywatch/models/ --epochs {args.epochs} "
+            f"--imgsz {args.imgsz} --freeze {args.freeze} --batch {args.batch} --seed {args.seed}"
+            f"{job.extra_flags(args)}"
+        )
+        entry = detector_manifest_entry(
+            path,
+            args.imgsz,
+            list(job.classes),
+            command=command,
+            trained_on=job.trained_on,
+            data_license=job.data_license,
+            metrics=metrics,
+            transfer=transfer,
+        )
+        latency = cpu_latency_ms(path, np.zeros((1, 3, args.imgsz, args.imgsz), np.float32), runs=50)
+        entry["cpu_latency_ms"] = round(latency, 1)
+        entry["training_minutes"] = round((time.monotonic() - started) / 60, 1)
+        write_manifest_entry(args.out, entry)
+    json.dump({k: entry[k] for k in ("file", "sha256", "validation", "cpu_latency_ms")}, sys.stdout, indent=2)
+    print(f"\nnetwork connections attempted (refused): {len(guard.attempts)} {guard.attempts[:5]}")
+    return 0 if not guard.attempts else 1
