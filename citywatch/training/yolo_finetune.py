@@ -32,6 +32,7 @@ from citywatch.config import ModelSettings
 from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.pose import box_iou
 from citywatch.perception.runtime import create_session
 from citywatch.perception.yolo import YoloDetector, letterbox
 from citywatch.training.pack_writer import cpu_latency_ms, sha256_of, write_manifest_entry
@@ -273,7 +274,7 @@ def check_transfer(model, min_iou: float = 0.5) -> dict[str, Any]:
             reference_boxes += len(reference)
             for box, name in zip(reference.xyxy, reference.data["class_name"], strict=True):
                 same = found[found.data["class_name"] == name]
-                if len(same) and float(_iou(box, same.xyxy).max()) >= min_iou:
+                if len(same) and float(box_iou(box, same.xyxy).max()) >= min_iou:
                     matched += 1
     result = {
         "frames": len(TRANSFER_FRAMES) + TRANSFER_HELMET_IMAGES,
@@ -299,16 +300,6 @@ def _raw_head_copy(model):
             module.export = True
             module.format = "onnx"
     return model
-
-
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum((box[2] - box[0]) * (box[3] - box[1]) + areas - inter, 1e-9)
 
 
 def calibration_images(root: Path, count: int, seed: int) -> list[np.ndarray]:
