@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from citywatch.analytics.weapon import body_overlap
 from citywatch.config import FallThresholds
 from citywatch.perception.pose import box_iou
 
@@ -107,14 +108,7 @@ class FallSpots:
 
     def _stood_at(self, box: np.ndarray) -> bool:
         """An upright person box in the last `max_fall_s` lies partly in `box` widened by half its size."""
-        width, height = box[2] - box[0], box[3] - box[1]
-        x1, y1, x2, y2 = box[0] - width / 2, box[1] - height / 2, box[2] + width / 2, box[3] + height / 2
-        for _, boxes in self._upright:
-            if len(boxes) == 0:
-                continue
-            ix = np.clip(np.minimum(x2, boxes[:, 2]) - np.maximum(x1, boxes[:, 0]), 0, None)
-            iy = np.clip(np.minimum(y2, boxes[:, 3]) - np.maximum(y1, boxes[:, 1]), 0, None)
-            areas = np.maximum((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), 1e-9)
-            if ((ix * iy) / areas >= STOOD_THERE_OVERLAP).any():
-                return True
-        return False
+        return any(
+            len(boxes) and (body_overlap(box[None], boxes, 0.5) >= STOOD_THERE_OVERLAP).any()
+            for _, boxes in self._upright
+        )
