@@ -12,14 +12,11 @@ model's own module (training/weapon.py, training/fall_detector.py).
 import argparse
 import contextlib
 import json
-import os
 import random
 import shutil
-import socket
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +33,7 @@ from citywatch.perception.pose import box_iou
 from citywatch.perception.runtime import create_session
 from citywatch.perception.yolo import YoloDetector, letterbox
 from citywatch.training.pack_writer import cpu_latency_ms, sha256_of, write_manifest_entry
+from citywatch.training.yolo_train import JOB_FILE, START_CHECKPOINT, NetworkGuard, offline_ultralytics, train
 
 COCO_MODEL = "coco-yolov8n-int8-640"
 
@@ -52,82 +50,6 @@ TRANSFER_HELMET_IMAGES = 4
 
 
 TRANSFER_CLASSES = ("person", "car", "motorcycle", "bicycle", "bus", "truck")
-
-
-class NetworkGuard:
-    """Refuses every socket connection and host lookup while active (local sockets excepted) and
-    records each attempt, so a run can prove it downloaded nothing."""
-
-    LOCAL_HOSTS = frozenset({None, "", "localhost", "127.0.0.1", "::1", "0.0.0.0"})
-
-    def __init__(self) -> None:
-        self.attempts: list[str] = []
-        self._saved: dict[str, Any] = {}
-
-    def __enter__(self) -> "NetworkGuard":
-        for name in ("connect", "connect_ex"):
-            self._saved[name] = getattr(socket.socket, name)
-            setattr(socket.socket, name, self._refusing_connect(self._saved[name]))
-        self._saved["getaddrinfo"] = socket.getaddrinfo
-        socket.getaddrinfo = self._refusing_lookup(socket.getaddrinfo)  # type: ignore[assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        socket.getaddrinfo = self._saved.pop("getaddrinfo")  # type: ignore[assignment]
-        for name, original in self._saved.items():
-            setattr(socket.socket, name, original)
-
-    def _refusing_connect(self, original: Any) -> Any:
-        def connect(sock: socket.socket, address: Any, *args: Any) -> Any:
-            if sock.family == socket.AF_UNIX:
-                return original(sock, address, *args)
-            self.attempts.append(f"connect {address!r} from {_caller()}")
-            raise OSError(f"citywatch.training: network access refused ({address!r})")
-
-        return connect
-
-    def _refusing_lookup(self, original: Any) -> Any:
-        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-            if host in self.LOCAL_HOSTS:
-                return original(host, *args, **kwargs)
-            self.attempts.append(f"lookup {host!r} from {_caller()}")
-            raise socket.gaierror(f"citywatch.training: network access refused ({host!r})")
-
-        return getaddrinfo
-
-
-def _caller() -> str:
-    """file:line of the innermost frame outside the socket modules and this file (for the report)."""
-    for frame in reversed(traceback.extract_stack()[:-3]):
-        if not frame.filename.endswith(("socket.py", "yolo_finetune.py")):
-            return f"{Path(frame.filename).name}:{frame.lineno}"
-    return "?"
-
-
-def offline_ultralytics(workdir: Path) -> None:
-    """Ultralytics settings that keep it off the network: no hub sync, no font or asset downloads
-    (plots off at the call sites), its settings file in `workdir`."""
-    os.environ["YOLO_OFFLINE"] = "1"
-    os.environ.setdefault("YOLO_CONFIG_DIR", str(workdir / "ultralytics-config"))
-    import ultralytics.data.utils
-    from ultralytics import settings
-
-    # The dataset check fetches a plotting font from GitHub when none is installed; nothing is
-    # plotted here (plots=False), so it is not needed.
-    ultralytics.data.utils.check_font = lambda *args, **kwargs: None
-
-    integrations = ("clearml", "comet", "dvc", "mlflow", "raytune", "tensorboard", "wandb")
-    settings.update(
-        {
-            "sync": False,
-            "vscode_msg": False,
-            "openvino_msg": False,
-            **dict.fromkeys(integrations, False),
-            "datasets_dir": str(workdir / "datasets"),
-            "weights_dir": str(workdir / "weights"),
-            "runs_dir": str(workdir / "runs"),
-        }
-    )
 
 
 def dequantized_weights(onnx_path: Path) -> dict[str, np.ndarray]:
@@ -316,54 +238,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def train(
-    start_checkpoint: Path,
-    data_yaml: Path,
-    workdir: Path,
-    epochs: int,
-    imgsz: int,
-    seed: int,
-    batch: int,
-    freeze: int,
-) -> Path:
-    """Fine-tunes from `start_checkpoint` with the first `freeze` layers (the backbone is 0-9) fixed;
-    returns the last checkpoint. No validation between epochs (a CPU budget choice): the val splits
-    are measured once, on the exported ONNX model, by `measure`."""
-    from ultralytics import YOLO
-
-    model = YOLO(str(start_checkpoint), task="detect")
-    model.train(
-        data=str(data_yaml),
-        epochs=epochs,
-        imgsz=imgsz,
-        batch=batch,
-        device="cpu",
-        workers=1,
-        seed=seed,
-        freeze=freeze,
-        val=False,
-        deterministic=True,
-        plots=False,
-        project=str(workdir),
-        name="train",
-        exist_ok=True,
-        pretrained=True,
-        optimizer="AdamW",
-        lr0=0.002,
-        cos_lr=True,
-        warmup_epochs=1,
-        close_mosaic=max(1, epochs // 4),
-        patience=max(epochs, 50),
-        amp=False,
-        cache=True,
-        verbose=False,
-    )
-    last = workdir / "train" / "weights" / "last.pt"
-    if not last.is_file():
-        raise RuntimeError(f"training wrote no {last}")
-    return last
-
-
 def save_start_checkpoint(model, path: Path) -> None:
     """The converted COCO model as an Ultralytics checkpoint that `YOLO(path).train` starts from."""
     import copy
@@ -489,7 +363,11 @@ class FinetuneJob:
 def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = None) -> int:
     """Parse the command line, then: offline Ultralytics, data, the pack's COCO YOLOv8n converted and
     checked, training, ONNX export, measurement, manifest entry. Exit status 1 if anything tried
-    to reach the network."""
+    to reach the network.
+
+    `--stage DIR` stops after the conversion and writes a folder a GPU machine trains with
+    `python -m citywatch.training.yolo_train DIR --out OUT`; `--trained OUT` then takes that run's
+    checkpoint through export, measurement and the manifest entry here."""
     parser = argparse.ArgumentParser(
         prog=f"python -m citywatch.training.{job.module}", description=description
     )
@@ -501,34 +379,81 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
     parser.add_argument("--freeze", type=int, default=0, help="layers kept fixed (10: the backbone)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="'cpu', or a CUDA device index")
     parser.add_argument("--conf", type=float, default=0.4, help="operating point of precision/recall")
     parser.add_argument("--workdir", type=Path, help="keep the dataset and training runs here")
+    parser.add_argument(
+        "--stage", type=Path, help="write a self-contained training folder here and stop (for a GPU)"
+    )
+    parser.add_argument(
+        "--trained",
+        type=Path,
+        help="folder a staged run wrote (last.pt, job.json): export and measure it, no training",
+    )
     job.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.imgsz % 32:
         parser.error("--imgsz must be a multiple of 32")
+    if args.stage and args.trained:
+        parser.error("--stage and --trained exclude each other")
     started = time.monotonic()
+    staged: dict[str, Any] = {}
     with workdir_for(job.module, args.workdir) as workdir, NetworkGuard() as guard:
         offline_ultralytics(workdir)
-        seed_everything(args.seed)
-        data_yaml, data_facts = job.build_data(workdir / "data", args)
-        print(f"data: {data_facts}", file=sys.stderr)
-        converted = coco_yolov8n_from_pack(
-            calibration_images(workdir / "data", CALIBRATION_IMAGES, args.seed), args.imgsz
-        )
-        transfer = check_transfer(converted)
-        print(f"COCO transfer check: {transfer}", file=sys.stderr)
-        start = workdir / "coco-yolov8n-from-pack.pt"
-        save_start_checkpoint(converted, start)
-        last = train(start, data_yaml, workdir, args.epochs, args.imgsz, args.seed, args.batch, args.freeze)
+        if args.trained:
+            staged = json.loads((args.trained / JOB_FILE).read_text())
+            for name in ("epochs", "imgsz", "batch", "seed", "freeze"):
+                setattr(args, name, staged[name])
+            last, transfer, data_facts = args.trained / "last.pt", staged["transfer"], staged["data"]
+            trained_on_device, training_minutes = staged["trained_on_device"], staged["training_minutes"]
+        else:
+            seed_everything(args.seed)
+            data_yaml, data_facts = job.build_data(workdir / "data", args)
+            print(f"data: {data_facts}", file=sys.stderr)
+            converted = coco_yolov8n_from_pack(
+                calibration_images(workdir / "data", CALIBRATION_IMAGES, args.seed), args.imgsz
+            )
+            transfer = check_transfer(converted)
+            print(f"COCO transfer check: {transfer}", file=sys.stderr)
+            if args.stage:
+                stage_training(
+                    args.stage, workdir / "data", converted, args, transfer, data_facts, job.extra_flags(args)
+                )
+                print(
+                    f"staged in {args.stage}: python -m citywatch.training.yolo_train {args.stage} --out OUT"
+                )
+                return 0 if not guard.attempts else 1
+            start = workdir / "coco-yolov8n-from-pack.pt"
+            save_start_checkpoint(converted, start)
+            last = train(
+                start,
+                data_yaml,
+                workdir,
+                args.epochs,
+                args.imgsz,
+                args.seed,
+                args.batch,
+                args.freeze,
+                device=args.device,
+            )
+            trained_on_device, training_minutes = args.device, None
         args.out.mkdir(parents=True, exist_ok=True)
         path = export_onnx(last, args.imgsz, args.out / f"{job.model_prefix}-{args.imgsz}.onnx")
         metrics = {**job.measure(path, workdir, args.conf), "conf": args.conf, "data": data_facts}
         command = (
             f"python -m citywatch.training.{job.module} --out citywatch/models/ --epochs {args.epochs} "
             f"--imgsz {args.imgsz} --freeze {args.freeze} --batch {args.batch} --seed {args.seed}"
-            f"{job.extra_flags(args)}"
+            f"{staged['stage_flags'] if args.trained else job.extra_flags(args)}"
         )
+        if args.trained:
+            stage_command = command.replace("--out citywatch/models/", "--stage STAGE").replace(
+                f"--imgsz {args.imgsz}", f"--imgsz {staged['stage_imgsz']}"
+            )
+            command = (
+                f"{stage_command}; on the GPU machine: python -m citywatch.training.yolo_train STAGE "
+                f"--out RUN --device 0 --epochs {args.epochs} --imgsz {args.imgsz}; back here: "
+                f"python -m citywatch.training.{job.module} --out citywatch/models/ --trained RUN"
+            )
         entry = detector_manifest_entry(
             path,
             args.imgsz,
@@ -541,8 +466,52 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
         )
         latency = cpu_latency_ms(path, np.zeros((1, 3, args.imgsz, args.imgsz), np.float32), runs=50)
         entry["cpu_latency_ms"] = round(latency, 1)
-        entry["training_minutes"] = round((time.monotonic() - started) / 60, 1)
+        entry["trained_on_device"] = trained_on_device
+        entry["training_minutes"] = training_minutes or round((time.monotonic() - started) / 60, 1)
         write_manifest_entry(args.out, entry)
     json.dump({k: entry[k] for k in ("file", "sha256", "validation", "cpu_latency_ms")}, sys.stdout, indent=2)
     print(f"\nnetwork connections attempted (refused): {len(guard.attempts)} {guard.attempts[:5]}")
     return 0 if not guard.attempts else 1
+
+
+def stage_training(
+    stage: Path,
+    data: Path,
+    converted: Any,
+    args: argparse.Namespace,
+    transfer: dict[str, Any],
+    data_facts: dict[str, Any],
+    flags: str,
+) -> None:
+    """A folder that `yolo_train` trains on a machine without ../shared or citywatch's dependencies:
+    the start checkpoint, the training data (`stage_dataset`) and job.json."""
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage_dataset(data, stage / "data")
+    save_start_checkpoint(converted, stage / START_CHECKPOINT)
+    job = {name: getattr(args, name) for name in ("epochs", "imgsz", "batch", "seed", "freeze")}
+    facts = {"stage_imgsz": args.imgsz, "stage_flags": flags, "transfer": transfer, "data": data_facts}
+    (stage / JOB_FILE).write_text(json.dumps({**job, **facts}, indent=2))
+
+
+def stage_dataset(data: Path, out: Path) -> None:
+    """The train split of the dataset in `data` as files in `out`: an image listed again (a repeat)
+    is a relative link to its first copy, so repeats cost nothing to carry. The val split stays
+    behind (it is measured here, on the exported model); the staged data.yaml names the train split
+    as val, for Ultralytics' closing validation."""
+    for folder in ("images", "labels"):
+        (out / folder / "train").mkdir(parents=True)
+    copies: dict[Path, Path] = {}
+    for image in sorted((data / "images" / "train").glob("*.jpg")):
+        target = out / "images" / "train" / image.name
+        original = image.resolve()
+        if original in copies:
+            target.symlink_to(copies[original].name)
+        else:
+            shutil.copyfile(original, target)
+            copies[original] = target
+        label = data / "labels" / "train" / f"{image.stem}.txt"
+        if label.exists():
+            shutil.copyfile(label, out / "labels" / "train" / label.name)
+    yaml = (data / "data.yaml").read_text().replace("val: images/val", "val: images/train")
+    (out / "data.yaml").write_text(yaml)

@@ -12,7 +12,8 @@ import pytest
 from citywatch.paths import datasets_dir
 from citywatch.perception.model_pack import ModelPack
 from citywatch.training.weapon import build_dataset
-from citywatch.training.yolo_finetune import COCO_MODEL, NetworkGuard, dequantized_weights
+from citywatch.training.yolo_finetune import COCO_MODEL, dequantized_weights
+from citywatch.training.yolo_train import NetworkGuard
 
 
 def test_dataset_links_images_and_remaps_labels(tmp_path: Path) -> None:
