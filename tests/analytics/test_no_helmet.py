@@ -168,7 +168,7 @@ def media() -> MediaAnalyzer:
 
 # Validation frames of helmet_th (the classifier never trained on them): a rider without a helmet
 # on a motorcycle, and riders with helmets only.
-BARE_RIDER = "-6-7_00-9_00_mp4-0856_jpg.rf.10f4009c8dc8cd837ba2d9581022ff3b.jpg"
+BARE_RIDER = "-6-7_00-9_00_mp4-0983_jpg.rf.1ab5eb385a263d7f52acedc402298e02.jpg"
 HELMETED = "2_-6-11_30-13_00_MP4-0013_jpg.rf.f128e65c1b5f390d0319c3f6a3f33eba.jpg"
 
 
