@@ -417,7 +417,13 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
             print(f"COCO transfer check: {transfer}", file=sys.stderr)
             if args.stage:
                 stage_training(
-                    args.stage, workdir / "data", converted, args, transfer, data_facts, job.extra_flags(args)
+                    args.stage,
+                    workdir / "data",
+                    converted,
+                    args,
+                    transfer,
+                    data_facts,
+                    _command_line(job, args, "--stage STAGE"),
                 )
                 print(
                     f"staged in {args.stage}: python -m citywatch.training.yolo_train {args.stage} --out OUT"
@@ -440,18 +446,12 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
         args.out.mkdir(parents=True, exist_ok=True)
         path = export_onnx(last, args.imgsz, args.out / f"{job.model_prefix}-{args.imgsz}.onnx")
         metrics = {**job.measure(path, workdir, args.conf), "conf": args.conf, "data": data_facts}
-        command = (
-            f"python -m citywatch.training.{job.module} --out citywatch/models/ --epochs {args.epochs} "
-            f"--imgsz {args.imgsz} --freeze {args.freeze} --batch {args.batch} --seed {args.seed}"
-            f"{staged['stage_flags'] if args.trained else job.extra_flags(args)}"
-        )
+        command = _command_line(job, args, "--out citywatch/models/")
         if args.trained:
-            stage_command = command.replace("--out citywatch/models/", "--stage STAGE").replace(
-                f"--imgsz {args.imgsz}", f"--imgsz {staged['stage_imgsz']}"
-            )
             command = (
-                f"{stage_command}; on the GPU machine: python -m citywatch.training.yolo_train STAGE "
-                f"--out RUN --device 0 --epochs {args.epochs} --imgsz {args.imgsz}; back here: "
+                f"{staged['stage_command']}; on the GPU machine: python -m citywatch.training.yolo_train "
+                f"STAGE --out RUN --device 0 --epochs {args.epochs} --imgsz {args.imgsz} "
+                f"--batch {args.batch} --seed {args.seed} --freeze {args.freeze}; back here: "
                 f"python -m citywatch.training.{job.module} --out citywatch/models/ --trained RUN"
             )
         entry = detector_manifest_entry(
@@ -474,6 +474,15 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
     return 0 if not guard.attempts else 1
 
 
+def _command_line(job: FinetuneJob, args: argparse.Namespace, destination: str) -> str:
+    """The command that repeats this run (the training flags and the module's own)."""
+    return (
+        f"python -m citywatch.training.{job.module} {destination} --epochs {args.epochs} "
+        f"--imgsz {args.imgsz} --freeze {args.freeze} --batch {args.batch} --seed {args.seed}"
+        f"{job.extra_flags(args)}"
+    )
+
+
 def stage_training(
     stage: Path,
     data: Path,
@@ -481,7 +490,7 @@ def stage_training(
     args: argparse.Namespace,
     transfer: dict[str, Any],
     data_facts: dict[str, Any],
-    flags: str,
+    command: str,
 ) -> None:
     """A folder that `yolo_train` trains on a machine without ../shared or citywatch's dependencies:
     the start checkpoint, the training data (`stage_dataset`) and job.json."""
@@ -490,7 +499,7 @@ def stage_training(
     stage_dataset(data, stage / "data")
     save_start_checkpoint(converted, stage / START_CHECKPOINT)
     job = {name: getattr(args, name) for name in ("epochs", "imgsz", "batch", "seed", "freeze")}
-    facts = {"stage_imgsz": args.imgsz, "stage_flags": flags, "transfer": transfer, "data": data_facts}
+    facts = {"stage_command": command, "transfer": transfer, "data": data_facts}
     (stage / JOB_FILE).write_text(json.dumps({**job, **facts}, indent=2))
 
 
