@@ -23,17 +23,11 @@ from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.helmet import NO_HELMET, HelmetClassifier, person_head_boxes
 from citywatch.perception.model_pack import ModelPack
+from citywatch.training.yolo_data import read_yolo_split
 
 BARE = 1
 """helmet_th's `Without Helmet` class id."""
 TWO_WHEELERS = ("motorcycle", "bicycle")
-
-
-def bare_heads(image_name: str, width: int, height: int) -> np.ndarray:
-    label = datasets_dir() / "helmet_th" / "labels" / "train" / f"{Path(image_name).stem}.txt"
-    rows = np.loadtxt(label, ndmin=2)
-    cx, cy, w, h = rows[rows[:, 0] == BARE][:, 1:].T
-    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1) * [width, height, width, height]
 
 
 def main() -> None:
@@ -45,6 +39,7 @@ def main() -> None:
     coco = load_detector(ModelPack.open(), "coco", settings)
     classifier = HelmetClassifier.from_pack(settings, ModelPack.open(BUNDLED_MODELS_DIR))
     min_seat = NoHelmetThresholds().min_rider_overlap
+    labels_by_name = {item.path.name: item for item in read_yolo_split(datasets_dir() / "helmet_th")}
     for item in json.loads(args.report.read_text())["items"]:
         if item["label"] != "no_helmet":
             continue
@@ -54,7 +49,8 @@ def main() -> None:
         wheels = found[np.isin(found.data["class_name"], TWO_WHEELERS)]
         estimates = person_head_boxes(persons.xyxy)
         notes = []
-        for head in bare_heads(item["file"], image.shape[1], image.shape[0]):
+        heads = labels_by_name[Path(item["file"]).name]
+        for head in heads.boxes_xyxy(image.shape[1], image.shape[0])[heads.classes == BARE]:
             _, labelled = classifier.classify(image, head[None].astype(np.float32))
             overlap = sv.box_iou_batch(head[None], estimates)[0] if len(estimates) else np.zeros(1)
             best = int(overlap.argmax())
