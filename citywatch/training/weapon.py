@@ -22,9 +22,11 @@ time only; nothing at run time imports them). Steps:
    class would be trained against contradicting negatives, and people come from the COCO model.
    `blunt` has no labelled data in ../shared/datasets; the weapon analyzer takes it from COCO
    `baseball bat` detections.
-3. Training on the CPU with the datasets' own train splits, validation on their val splits (the
-   given ones; CCTV frames of the same gun cameras Cam1/Cam5/Cam7 are on both sides, see the model
-   card), seeds fixed, `deterministic=True`, no plots (plots would fetch a font).
+3. Training (on the CPU; `--device 0` on a local GPU; or `--stage`, then `training.yolo_train` on a
+   GPU machine without citywatch, see training/yolo_finetune.py) with the datasets' own train
+   splits, validation on their val splits (the given ones; CCTV frames of the same gun cameras
+   Cam1/Cam5/Cam7 are on both sides, see the model card), seeds fixed, `deterministic=True`, no
+   plots (plots would fetch a font).
 4. Export to ONNX (opset 17, fixed input, no NMS inside: [1, 4 + 2, anchors], the layout
    perception/yolo.py decodes), then AP@0.5 per class measured on the val splits through our own
    ONNX Runtime detector (`citywatch.evaluation.boxes`), and the manifest entry.
