@@ -30,4 +30,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 EXTRAS="${1:-}"
-.venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}"
+# constraints.txt pins every package to the version the tests and docs/ numbers were last run with.
+.venv/bin/python -m pip install -q -c constraints.txt -e ".${EXTRAS:+[$EXTRAS]}"

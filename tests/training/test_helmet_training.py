@@ -12,12 +12,13 @@ from citywatch.config import ModelSettings
 from citywatch.paths import datasets_dir
 from citywatch.perception.helmet import MODEL_NAME, HelmetClassifier
 from citywatch.perception.model_pack import ModelPack
-from citywatch.training.helmet import Heads, fold_groups, main, training_indices
+from citywatch.training.helmet import Heads, fold_groups, main, training_fit_problem, training_indices
 from citywatch.training.yolo_data import video_and_frame
 
 
 @pytest.mark.slow
 def test_trains_and_exports_a_loadable_model_next_to_other_models(tmp_path: Path) -> None:
+    """20 epochs on 30 heads: enough to fit them, which main checks before it writes anything."""
     other = {"name": "other", "file": "other.onnx", "sha256": "0" * 64, "task": "detect"}
     (tmp_path / "manifest.json").write_text(json.dumps({"format": 1, "models": [other]}))
     data = datasets_dir() / "helmet_th"
@@ -27,7 +28,7 @@ def test_trains_and_exports_a_loadable_model_next_to_other_models(tmp_path: Path
         "--out",
         str(tmp_path),
         "--epochs",
-        "1",
+        "20",
         "--max-heads",
         "30",
         "--no-validation",
@@ -56,6 +57,14 @@ def synthetic_heads(videos: list[str], frames: list[int]) -> Heads:
         splits=np.array(["train"] * count),
         from_person=np.zeros(count, bool),
     )
+
+
+def test_a_model_that_calls_every_head_helmet_is_refused_and_a_fitting_one_passes() -> None:
+    labels = np.array([0, 0, 0, 1, 1])
+    problem = training_fit_problem(labels, np.array([0.1, 0.2, 0.1, 0.3, 0.45]))
+    assert problem is not None and "0.00 of its 2 no_helmet" in problem
+    assert "helmet training heads" in (training_fit_problem(labels, np.full(5, 0.9)) or "")
+    assert training_fit_problem(labels, np.array([0.1, 0.6, 0.1, 0.9, 0.7])) is None
 
 
 def test_folds_cut_the_main_video_in_blocks_and_keep_other_videos_whole() -> None:
