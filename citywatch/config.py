@@ -152,7 +152,7 @@ class FallThresholds(PersistenceRule):
         "at or above this score are posed too.",
     )
     min_probability: float = Field(
-        default=0.28,
+        default=0.22,
         gt=0,
         le=1,
         description="Fall-classifier probability at which a pose counts as fallen (the threshold that "
