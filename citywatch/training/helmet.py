@@ -246,6 +246,16 @@ def coco_stem_weights() -> dict[str, np.ndarray]:
     return dequantized_weights(ModelPack.open().verified_path(COCO_MODEL))
 
 
+def coco_stem() -> nn.Sequential:
+    """Layers 0-6 of the pack's COCO YOLOv8n with its weights: stride 16, 128 channels out."""
+    weights = coco_stem_weights()
+    return nn.Sequential(
+        _Conv(weights, "model.0", 2), _Conv(weights, "model.1", 2), _C2f(weights, "model.2", 1),
+        _Conv(weights, "model.3", 2), _C2f(weights, "model.4", 2),
+        _Conv(weights, "model.5", 2), _C2f(weights, "model.6", 2),
+    )  # fmt: skip
+
+
 class HeadNet(nn.Module):
     """Layers 0-6 of the pack's COCO YOLOv8n (down to stride 16, 128 channels; written out here:
     Ultralytics, AGPL-3.0 and not in the training venv, is not needed for seven layers), all
@@ -258,13 +268,8 @@ class HeadNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        weights = coco_stem_weights()
-        self.features = nn.Sequential(
-            _Conv(weights, "model.0", 2), _Conv(weights, "model.1", 2), _C2f(weights, "model.2", 1),
-            _Conv(weights, "model.3", 2), _C2f(weights, "model.4", 2),
-            _Conv(weights, "model.5", 2), _C2f(weights, "model.6", 2),
-        )  # fmt: skip
-        channels = weights["model.6.cv2.conv.weight"].shape[0]
+        self.features = coco_stem()
+        channels = coco_stem_weights()["model.6.cv2.conv.weight"].shape[0]
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(2 * channels, len(CLASSES)))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:

@@ -35,7 +35,7 @@ from citywatch.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
-from citywatch.training.helmet import _C2f, _Conv, coco_stem_weights
+from citywatch.training.helmet import coco_stem
 
 NEGATIVE_SETS = ("gun", "knife_cctv", "fall", "helmet_th")
 NEGATIVE_FRAMES_PER_SET = 150
@@ -126,11 +126,7 @@ def training_crops(data: dict, tune_negatives: list, size: int) -> tuple[np.ndar
 class Verifier(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        w = coco_stem_weights()
-        self.features = nn.Sequential(
-            _Conv(w, "model.0", 2), _Conv(w, "model.1", 2), _C2f(w, "model.2", 1),
-            _Conv(w, "model.3", 2), _C2f(w, "model.4", 2), _Conv(w, "model.5", 2), _C2f(w, "model.6", 2),
-        )  # fmt: skip
+        self.features = coco_stem()
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(256, 2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
