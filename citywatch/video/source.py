@@ -6,6 +6,7 @@ health state machine, so a read that hangs still shows as STALLED and then OFFLI
 """
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -268,11 +269,20 @@ class CameraSource:
             return "file not found"
         if isinstance(exc, ConnectionRefusedError):
             return "connection refused"
-        if isinstance(exc, av.error.InvalidDataError):
+        if isinstance(exc, av.error.InvalidDataError) or self._garbage_taken_for_a_format(exc):
             return "invalid data (corrupt or truncated file, or not a video stream)"
         if isinstance(exc, av.FFmpegError | OSError) and exc.strerror:
             return str(exc.strerror)
         return f"{type(exc).__name__}: {exc}".replace(self._camera.url, self._display_url)
+
+    def _garbage_taken_for_a_format(self, exc: Exception) -> bool:
+        """A demuxer that takes garbage for its own format can give up with EPERM (about one random
+        file in thirty); when the file itself is readable, to an operator that is invalid data."""
+        return (
+            self._is_file
+            and isinstance(exc, av.error.PermissionError)
+            and os.access(self._camera.url, os.R_OK)
+        )
 
     def _failed(self, cause: str, exc: Exception | None) -> None:
         message = f"{self._display_url}: {cause}"
