@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import tune_fire
 
 from citywatch.config import FireThresholds, ModelSettings, Thresholds
+from citywatch.evaluation.boxes import read_split, targets_of
 from citywatch.evaluation.datasets import build
 from citywatch.evaluation.labels import read_labels
 from citywatch.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
@@ -51,14 +52,6 @@ def crop(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
     right, bottom = max(int(min(width, x2 + mx)), left + 2), max(int(min(height, y2 + my)), top + 2)
     region = cv2.resize(image[top:bottom, left:right], (size, size), interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(region, cv2.COLOR_BGR2RGB)
-
-
-def truth_boxes(label_file: Path, width: int, height: int) -> np.ndarray:
-    """The YOLO boxes of a label file as xyxy pixels (fire_smoke's frames have no video names, so
-    training.yolo_data's reader does not apply)."""
-    rows = [line.split()[1:] for line in label_file.read_text().splitlines() if line.strip()]
-    cx, cy, w, h = np.array(rows, dtype=np.float32).reshape(-1, 4).T
-    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * [width, height, width, height]
 
 
 def analysed(work: Path) -> dict[str, list[tune_fire.Cached]]:
@@ -94,12 +87,14 @@ def split(data: dict[str, list[tune_fire.Cached]]) -> tuple[list, list]:
 
 def training_crops(data: dict, tune_negatives: list, size: int) -> tuple[np.ndarray, np.ndarray]:
     crops, labels = [], []
-    labels_dir = datasets_dir() / "fire_smoke" / "labels" / "train"
+    truth = {item.image.name: item for item in read_split(datasets_dir() / "fire_smoke", "train")}
+    both_classes = {0: 0, 1: 1}  # fire, smoke
     for cached in data["fire_tune"]:
         report = cached.frames[0]
         image = report.frame.image
         height, width = image.shape[:2]
-        truth_xyxy = truth_boxes(labels_dir / f"{Path(cached.item.file).stem}.txt", width, height)
+        # The eval folder's links keep the dataset's file names.
+        truth_xyxy = targets_of(truth[Path(cached.item.file).name], width, height, both_classes).xyxy
         for box in truth_xyxy:
             crops.append(crop(image, box, size))
             labels.append(1)
