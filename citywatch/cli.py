@@ -108,6 +108,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from citywatch.evaluation.command import EVAL_ERRORS, evaluate, evaluate_boxes
 
     config = _load(args.config)
+    if args.sensitivity:
+        config = config.model_copy(update={"thresholds": config.thresholds.at_sensitivity(args.sensitivity)})
     _setup_logging(args.log_level or "WARNING")
     try:
         if args.boxes:
@@ -118,6 +120,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except EVAL_ERRORS as exc:
         print(f"citywatch: {exc}", file=sys.stderr)
         return 2
+
+
+def cmd_eval_curve(args: argparse.Namespace) -> int:
+    from citywatch.evaluation.curve import curve, markdown, read_items
+    from citywatch.incidents.model import IncidentType
+
+    try:
+        kind = IncidentType(args.type)
+        items = read_items(Path(p) for p in args.reports)
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"citywatch: eval-curve: {exc}", file=sys.stderr)
+        return 2
+    print(markdown(curve(items, kind, args.floor), kind, args.every))
+    return 0
 
 
 def cmd_eval_data_build(args: argparse.Namespace) -> int:
@@ -198,13 +214,30 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument(
         "--conf", type=float, default=0.4, help="with --boxes: confidence of the precision/recall point"
     )
+    evaluation.add_argument(
+        "--sensitivity",
+        choices=["low", "normal", "high"],
+        help="score at this camera sensitivity (the type's measured operating points)",
+    )
     evaluation.set_defaults(func=cmd_eval)
+
+    eval_curve = sub.add_parser(
+        "eval-curve", help="precision-recall curve and operating points of one type over eval reports"
+    )
+    eval_curve.add_argument("reports", nargs="+", help="JSON reports of citywatch eval --out")
+    eval_curve.add_argument("--type", required=True, help="incident type, e.g. weapon")
+    eval_curve.add_argument("--floor", type=float, default=0.0, help="lowest threshold on the curve")
+    eval_curve.add_argument(
+        "--every", type=int, default=1, help="print every n-th point (chosen ones always)"
+    )
+    eval_curve.set_defaults(func=cmd_eval_curve)
 
     eval_data = sub.add_parser("eval-data", help="evaluation folders built from ../shared/datasets")
     eval_data_sub = eval_data.add_subparsers(dest="eval_data_command", required=True)
     eval_build = eval_data_sub.add_parser("build", help="labels.csv + symlinks for one evaluation set")
     eval_build.add_argument(
-        "name", help="fire_val, fire_tune, streets, fight, fall, helmet, accident or weapon"
+        "name",
+        help="fire_val, fire_tune, streets, fight, fall, helmet, helmet_idn, accident, weapon or weapon_cctv",
     )
     eval_build.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     eval_build.set_defaults(func=cmd_eval_data_build)

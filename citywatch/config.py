@@ -11,7 +11,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -50,6 +50,10 @@ class Zone(StrictModel):
     )
 
 
+Sensitivity = Literal["low", "normal", "high"]
+SENSITIVITY_LEVELS: tuple[str, ...] = Sensitivity.__args__
+
+
 class PersistenceRule(StrictModel):
     """Thresholds of a type whose incidents need `persist_frames` of the last `window_frames`
     analysed frames (both fields defined by each subclass; relaxed_for_single_frame cuts them to 1).
@@ -59,6 +63,9 @@ class PersistenceRule(StrictModel):
 
     persist_frames: int
     window_frames: int
+    SENSITIVITY: ClassVar[dict[str, dict[str, float]]] = {}
+    """Per sensitivity level other than `normal` (the defaults): the field values of that measured
+    point of the type's precision-recall curve (docs/ACCURACY.md). Types without a curve have none."""
     counted_at_fps: float = Field(
         default=2.0,
         gt=0,
@@ -79,6 +86,12 @@ class PersistenceRule(StrictModel):
         persist = min(window, max(1, math.ceil(self.persist_frames * scale - 1e-9)))
         update = {"window_frames": window, "persist_frames": persist, "counted_at_fps": fps}
         return self.model_copy(update=update)
+
+    def at_sensitivity(self, level: str) -> Self:
+        """These thresholds at a camera's `sensitivity`: the preset values of `level` for every field
+        the config did not set itself (an explicit value always wins)."""
+        preset = {k: v for k, v in self.SENSITIVITY.get(level, {}).items() if k not in self.model_fields_set}
+        return self.model_copy(update=preset) if preset else self
 
     @model_validator(mode="after")
     def _persist_fits_window(self) -> Self:
@@ -117,10 +130,22 @@ class FireThresholds(PersistenceRule):
 
 
 class NoHelmetThresholds(PersistenceRule):
+    SENSITIVITY: ClassVar[dict[str, dict[str, float]]] = {
+        "low": {"min_head_confidence": 0.45},
+        "high": {"min_head_confidence": 0.2},
+    }
+    """Points of the no_helmet curve in docs/ACCURACY.md (precision >= 0.97 / >= 0.8)."""
+    min_head_confidence: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="A head box of the rider head detector's `without_helmet` class at or above this "
+        "confidence is a bare head; the operating point of the no_helmet precision-recall curve.",
+    )
     min_head_px: float = Field(
-        default=8,
+        default=6,
         ge=1,
-        description="Riders whose head (estimated from the person box) is smaller, in px, are not judged.",
+        description="Bare heads narrower than this, in px, are too far away to judge.",
     )
     min_rider_overlap: float = Field(
         default=0.3,
@@ -128,16 +153,10 @@ class NoHelmetThresholds(PersistenceRule):
         le=1,
         description="Share of a person box's lower half that must lie on a motorcycle box: a rider.",
     )
-    min_probability: float = Field(
-        default=0.6,
-        ge=0.5,
-        le=1,
-        description="Mean no-helmet probability of a rider's no-helmet judgements needed to raise.",
-    )
     persist_frames: int = Field(
-        default=3, ge=1, description="No-helmet judgements of a rider, out of `window_frames`, to raise."
+        default=2, ge=1, description="Bare-head judgements of a rider, out of `window_frames`, to raise."
     )
-    window_frames: int = Field(default=5, ge=1, description="A rider's most recent judgements considered.")
+    window_frames: int = Field(default=4, ge=1, description="A rider's most recent judgements considered.")
 
 
 class FallThresholds(PersistenceRule):
@@ -371,8 +390,18 @@ class FightThresholds(PersistenceRule):
 
 
 class WeaponThresholds(PersistenceRule):
+    SENSITIVITY: ClassVar[dict[str, dict[str, float]]] = {
+        "low": {"min_confidence": 0.33},
+        "high": {"min_confidence": 0.25},
+    }
+    """Points of the weapon curve in docs/ACCURACY.md (precision >= 0.97 / >= 0.8)."""
     min_confidence: float = Field(
-        default=0.4, ge=0, le=1, description="Weapon-detector boxes below this are ignored."
+        default=0.31,
+        ge=0,
+        le=1,
+        description="Weapon-detector boxes below this are ignored; the operating point of the weapon "
+        "precision-recall curve (best F1 at precision >= 0.9 on held-out cameras, docs/ACCURACY.md). The "
+        "detector gives no box below 0.25.",
     )
     coco_min_confidence: float = Field(
         default=0.4,
@@ -382,6 +411,14 @@ class WeaponThresholds(PersistenceRule):
     )
     min_person_confidence: float = Field(
         default=0.3, ge=0, le=1, description="Person boxes below this confidence cannot hold a weapon."
+    )
+    lone_weapon_factor: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A weapon nobody holds (the COCO model missed the person, or a close-up shows only a "
+        "hand) counts with its confidence times this factor against `min_confidence`: at 0.8 and 0.31 a "
+        "loose box needs 0.39. 0 turns loose weapons off (a person must hold it).",
     )
     body_margin: float = Field(
         default=0.1,
@@ -444,6 +481,13 @@ class Thresholds(StrictModel):
         default_factory=AccidentThresholds, description="Traffic accidents (collision, rider_down)."
     )
 
+    def at_sensitivity(self, level: str) -> "Thresholds":
+        """Every type's thresholds at `level` (PersistenceRule.at_sensitivity)."""
+        if level == "normal":
+            return self
+        update = {name: getattr(self, name).at_sensitivity(level) for name in type(self).model_fields}
+        return self.model_copy(update=update)
+
 
 class MotionSettings(StrictModel):
     enabled: bool = Field(default=True, description="Run the detector only on frames that changed.")
@@ -474,6 +518,13 @@ class CameraConfig(StrictModel):
         default_factory=lambda: ["fire"], description="Incident types looked for on this camera."
     )
     zones: list[Zone] = Field(default_factory=list, description="Areas that limit where incidents count.")
+    sensitivity: Sensitivity = Field(
+        default="normal",
+        description="Trade alarms for misses on this camera without editing numbers: `normal` is each "
+        "type's operating point (best F1 at precision >= 0.9 on held-out cameras), `low` a point with "
+        "fewer false alarms and more misses, `high` one with fewer misses and more false alarms; the "
+        "points are in docs/ACCURACY.md. Thresholds this camera sets itself are kept as set.",
+    )
     thresholds: Thresholds | None = Field(
         default=None, description="Per-type thresholds; the top-level `thresholds` when left out."
     )
@@ -740,7 +791,8 @@ class CitywatchConfig(StrictModel):
         return self
 
     def thresholds_for(self, camera: CameraConfig) -> Thresholds:
-        return camera.thresholds or self.thresholds
+        """The camera's own thresholds (else the top-level ones) at the camera's sensitivity."""
+        return (camera.thresholds or self.thresholds).at_sensitivity(camera.sensitivity)
 
     def motion_for(self, camera: CameraConfig) -> MotionSettings:
         return camera.motion or self.motion

@@ -130,3 +130,38 @@ def test_persistence_counts_are_scaled_to_a_cameras_frame_rate(tmp_path: Path) -
     assert (slow.fire.persist_frames, slow.fire.window_frames) == (1, 2)  # one frame would be a still image
     still = thresholds_at_frame_rate(relaxed_for_single_frame(config.thresholds), 5)
     assert (still.fire.persist_frames, still.fire.window_frames) == (1, 1)  # a still image stays one
+
+
+def test_camera_sensitivity_picks_the_measured_points_and_keeps_explicit_values(tmp_path: Path) -> None:
+    from citywatch.config import NoHelmetThresholds, WeaponThresholds
+
+    config = load_config(
+        write(
+            tmp_path,
+            """
+cameras:
+  - {id: quiet, url: a.mp4, incident_types: [weapon, no_helmet], sensitivity: low}
+  - {id: busy, url: b.mp4, incident_types: [weapon, no_helmet], sensitivity: high}
+  - {id: plain, url: c.mp4, incident_types: [weapon]}
+  - id: tuned
+    url: d.mp4
+    sensitivity: high
+    thresholds: {weapon: {min_confidence: 0.77}}
+""",
+        )
+    )
+    quiet, busy, plain, tuned = (config.thresholds_for(c) for c in config.cameras)
+    for kind, model in (("weapon", WeaponThresholds), ("no_helmet", NoHelmetThresholds)):
+        field = "min_confidence" if kind == "weapon" else "min_head_confidence"
+        low, high = model.SENSITIVITY["low"][field], model.SENSITIVITY["high"][field]
+        normal = model.model_fields[field].default
+        assert high < normal < low
+        assert getattr(getattr(quiet, kind), field) == low
+        assert getattr(getattr(busy, kind), field) == high
+        assert getattr(getattr(plain, kind), field) == normal
+    assert tuned.weapon.min_confidence == 0.77  # set by the camera: kept
+    assert (
+        tuned.no_helmet.min_head_confidence == NoHelmetThresholds.SENSITIVITY["high"]["min_head_confidence"]
+    )
+    with pytest.raises(ConfigError, match="sensitivity"):
+        load_config(write(tmp_path, "cameras:\n  - {id: x, url: a.mp4, sensitivity: max}\n"))

@@ -13,12 +13,20 @@ shared datasets have no labelled sticks or bats). A weapon counts only when a pe
 On a still image a weapon that no COCO person holds also gets the people MoveNet finds in the whole
 frame (as the fall analyzer does), since the COCO model misses people seen from above.
 
-A knife on a table or a gun in a display case far from everyone is never an incident.
+A weapon nobody holds still counts when it is confident enough: the COCO model misses many people
+in CCTV corridors and close-ups (an arm and a pistol, no body), so a loose weapon's confidence is
+multiplied by `lone_weapon_factor` and it raises when that product reaches `min_confidence` (at the
+defaults a loose box needs 0.31 / 0.8 = 0.39 where a held one needs 0.31). Thus one threshold,
+`min_confidence`, orders every weapon incident, and its precision-recall curve is one sweep.
 
 In video each person track keeps its last `window_frames` analysed frames; when it held a weapon in
 `persist_frames` of them it raises one incident in its life (the person and the weapon boxed, the
-subtype the weapon class with the most summed confidence). A still image (`window_frames` 1, see
-`relaxed_for_single_frame`) raises for each person holding a weapon.
+subtype the weapon class with the most summed confidence). Weapons held by an untracked person or
+by no one go to the camera's loose-weapon episode (`LooseWeapons`): sightings at about the same
+place in `persist_frames` of the last `window_frames` frames raise one incident, which ends when no
+loose weapon was seen for FORGET_AFTER_S. A still image (`window_frames` 1, see
+`relaxed_for_single_frame`) raises for each person holding a weapon and for each loose weapon that
+is confident enough.
 """
 
 from collections import deque
@@ -58,7 +66,11 @@ EVIDENCE_IOU = 0.3
 are combined (1 - (1 - a)(1 - b)) instead of counting two knives."""
 WRISTS = (KEYPOINT["left_wrist"], KEYPOINT["right_wrist"])
 FORGET_AFTER_S = 30.0
-"""A track unseen this long is dropped (its open incident, if any, ends)."""
+"""A track unseen this long is dropped (its open incident, if any, ends); likewise a loose-weapon
+episode with no sighting for this long."""
+LOOSE_REACH = 1.5
+"""Loose-weapon sightings in two frames are the same weapon when their centres are within this many
+of the newer box's longer side (a held-up gun moves with its hand between analysed frames)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +182,47 @@ class _TrackState:
     incident: Incident | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Sighting:
+    """The most confident loose weapon of one frame."""
+
+    xyxy: np.ndarray
+    subtype: str
+    confidence: float
+    """Already multiplied by `lone_weapon_factor` when nobody held it."""
+    held: bool
+    """Held by a person without a track (else by nobody)."""
+
+
+class LooseWeapons:
+    """A camera's recent loose-weapon sightings (one or None per analysed frame) and its open incident."""
+
+    def __init__(self, window_frames: int) -> None:
+        self.recent: deque[_Sighting | None] = deque(maxlen=window_frames)
+        self.last_seen = float("-inf")
+        self.incident: Incident | None = None
+
+    def add(self, sighting: _Sighting | None, now: float) -> None:
+        self.recent.append(sighting)
+        if sighting is not None:
+            self.last_seen = now
+
+    def same_weapon(self, sighting: _Sighting) -> list[_Sighting]:
+        """The sightings in the window near `sighting` (LOOSE_REACH), `sighting` included."""
+        centre = (sighting.xyxy[:2] + sighting.xyxy[2:]) / 2
+        reach = LOOSE_REACH * float(max(sighting.xyxy[2:] - sighting.xyxy[:2]))
+        near = []
+        for other in self.recent:
+            if other is None:
+                continue
+            if float(np.hypot(*((other.xyxy[:2] + other.xyxy[2:]) / 2 - centre))) <= reach:
+                near.append(other)
+        return near
+
+    def idle_for(self, now: float) -> float:
+        return now - self.last_seen
+
+
 @register_analyzer(IncidentType.WEAPON, roles=(TRACKED_ROLE, WEAPON_ROLE), models=(POSE_MODEL,))
 class WeaponAnalyzer:
     """One `weapon` incident (subtype gun, knife or blunt) per person track holding a weapon; see the
@@ -182,6 +235,7 @@ class WeaponAnalyzer:
         self._zone_filter = ZoneFilter(camera.zones, IncidentType.WEAPON)
         self._single_frame = self._settings.window_frames == 1
         self._tracks: dict[int, _TrackState] = {}
+        self._loose_episode = LooseWeapons(self._settings.window_frames)
 
     def update(self, analysis: AnalysisInput) -> list[IncidentEvent]:
         frame, settings = analysis.frame, self._settings
@@ -192,9 +246,14 @@ class WeaponAnalyzer:
             if len(weapons) and len(holdings) < len(weapons) and self._pose is not None:
                 people = self._with_pose_people(analysis.frame.image, people)
                 holdings = self.holdings(analysis.frame.image, people.xyxy, weapons)
-            return [IncidentRaised(self._incident(analysis, people, weapons, h, 1, {})) for h in holdings]
+            events = [IncidentRaised(self._incident(analysis, people, weapons, h, 1, {})) for h in holdings]
+            held = {h.weapon for h in holdings}
+            for w in self._loose(weapons, held, people.xyxy):
+                events.append(IncidentRaised(self._loose_incident(analysis, weapons, w, [], {})))
+            return events
         events: list[IncidentEvent] = []
         held = {h.person: h for h in holdings}
+        tracked_weapons: set[int] = set()
         for index, track_id in enumerate(people.tracker_id):
             if track_id == UNTRACKED:
                 continue
@@ -203,6 +262,8 @@ class WeaponAnalyzer:
             )
             state.last_seen = frame.timestamp
             holding = held.get(index)
+            if holding is not None:
+                tracked_weapons.add(holding.weapon)
             state.recent.append(
                 None
                 if holding is None
@@ -217,8 +278,64 @@ class WeaponAnalyzer:
                 }
                 state.incident = self._incident(analysis, people, weapons, holding, len(seen), details, seen)
                 events.append(IncidentRaised(state.incident))
+        untracked = {h.weapon for h in holdings if h.weapon not in tracked_weapons}
+        held_weapons = {h.weapon for h in holdings}
+        events.extend(self._update_loose(analysis, weapons, untracked, held_weapons, people.xyxy))
         events.extend(self._forget(frame.timestamp))
         return events
+
+    def _loose(self, weapons: Weapons, held: set[int], people_xyxy: np.ndarray) -> list[int]:
+        """Weapons nobody holds whose confidence times `lone_weapon_factor` reaches `min_confidence`;
+        not one too large for every person in view (`weapon_fits`: a false box over half the frame)."""
+        settings = self._settings
+        factor, floor = settings.lone_weapon_factor, settings.min_confidence
+        fits_someone = (
+            weapon_fits(people_xyxy, weapons.xyxy, settings.max_weapon_size).any(axis=0)
+            if len(people_xyxy)
+            else np.ones(len(weapons), bool)
+        )
+        return [
+            w
+            for w in range(len(weapons))
+            if w not in held and fits_someone[w] and weapons.confidence[w] * factor >= floor
+        ]
+
+    def _update_loose(
+        self,
+        analysis: AnalysisInput,
+        weapons: Weapons,
+        untracked: set[int],
+        held: set[int],
+        people_xyxy: np.ndarray,
+    ) -> list[IncidentEvent]:
+        """The camera's loose-weapon episode: weapons held by an untracked person (full confidence)
+        or by no one (`_loose`), the most confident one per frame."""
+        candidates = [(w, float(weapons.confidence[w])) for w in untracked]
+        factor = self._settings.lone_weapon_factor
+        loose = self._loose(weapons, held, people_xyxy)
+        candidates += [(w, float(weapons.confidence[w]) * factor) for w in loose]
+        best = max(candidates, key=lambda c: c[1], default=None)
+        sighting = None
+        if best is not None:
+            w, confidence = best
+            sighting = _Sighting(weapons.xyxy[w], str(weapons.subtype[w]), confidence, w in untracked)
+        episode = self._loose_episode
+        episode.add(sighting, analysis.frame.timestamp)
+        events: list[IncidentEvent] = []
+        if sighting is not None and episode.incident is None and not self._open_track_incident():
+            same = episode.same_weapon(sighting)
+            if len(same) >= self._settings.persist_frames:
+                seen = [(s.subtype, s.confidence) for s in same]
+                details = {"frames_held": len(same), "window_frames": self._settings.window_frames}
+                episode.incident = self._loose_incident(analysis, weapons, best[0], seen, details, sighting)
+                events.append(IncidentRaised(episode.incident))
+        if episode.incident is not None and episode.idle_for(analysis.frame.timestamp) > FORGET_AFTER_S:
+            events.append(IncidentEnded(episode.incident.id, self._camera_id, episode.last_seen))
+            episode.incident = None
+        return events
+
+    def _open_track_incident(self) -> bool:
+        return any(state.incident is not None for state in self._tracks.values())
 
     def _people(self, analysis: AnalysisInput) -> sv.Detections:
         """Person boxes with their tracker ids (UNTRACKED when not a confirmed track), in the zones."""
@@ -351,6 +468,43 @@ class WeaponAnalyzer:
                 ),
             ],
             details={**details, "held_by": holding.by, "frames_held": frames_held},
+            frame=frame.image,
+        )
+
+    def _loose_incident(
+        self,
+        analysis: AnalysisInput,
+        weapons: Weapons,
+        weapon: int,
+        seen: list[tuple[str, float]],
+        details: dict[str, object],
+        sighting: "_Sighting | None" = None,
+    ) -> Incident:
+        """A weapon incident without a tracked holder: the weapon boxed alone."""
+        frame = analysis.frame
+        factor = self._settings.lone_weapon_factor
+        if not seen:
+            seen = [(str(weapons.subtype[weapon]), float(weapons.confidence[weapon]) * factor)]
+        totals: dict[str, float] = {}
+        for subtype, confidence in seen:
+            totals[subtype] = totals.get(subtype, 0.0) + confidence
+        subtype = max(totals, key=lambda s: totals[s])
+        by = "untracked person" if sighting is not None and sighting.held else "nobody"
+        return Incident(
+            type=IncidentType.WEAPON,
+            subtype=subtype,
+            camera_id=self._camera_id,
+            started_at=frame.timestamp,
+            confidence=float(np.mean([c for s, c in seen if s == subtype])),
+            frame_index=frame.index,
+            boxes=[
+                EvidenceBox(
+                    _box(weapons.xyxy[weapon]),
+                    str(weapons.subtype[weapon]),
+                    float(weapons.confidence[weapon]),
+                )
+            ],
+            details={**details, "held_by": by, "frames_held": details.get("frames_held", 1)},
             frame=frame.image,
         )
 

@@ -38,6 +38,12 @@ HELMET_GAP_FROM_FRAME = 650
 HELMET_VAL_VIDEOS = frozenset({"2_-6-11_30-13_00"})
 WITHOUT_HELMET_CLASS = 1
 
+# helmet_idn: one folder (images/all), camera positions in the `source` column of sources.csv. The
+# three junction groups show one junction and the two garden groups one road, so each family stays on
+# one side. Validation: the gate road and the two garden positions (95 frames, 74 with a bare head);
+# training: the junction, boulevard, open-junction and tree-corner positions (194 frames).
+HELMET_IDN_VAL_SOURCES = frozenset({"yosiabatch2-gateroad", "yosiabatch2-garden1", "yosiabatch2-garden2"})
+
 # accident: the source split is random per frame; these clips (file-name prefix) are validation.
 ACCIDENT_VAL_CLIPS = frozenset({"test", "test3", "test7", "test10", "test15", "test22", "test25", "test27"})
 
@@ -45,6 +51,8 @@ FIRE_CLASS, SMOKE_CLASS = 0, 1
 
 # gun: 0 = gun; knife_cctv: 0 = knife, 1 = person.
 GUN_OR_KNIFE_CLASS = 0
+# weapon_cctv: 0 = person, 1 = weapon (guns and knives in one class).
+WEAPON_CCTV_WEAPON_CLASS = 1
 
 
 def fall_source(file_name: str) -> str:
@@ -71,6 +79,21 @@ def helmet_split(file_name: str) -> str | None:
     if video == HELMET_MAIN_VIDEO and frame >= HELMET_GAP_FROM_FRAME:
         return None
     return "train"
+
+
+def helmet_idn_split(sources: dict[str, str], file_name: str) -> str:
+    """'val' or 'train' for a helmet_idn image, by its camera position (`helmet_idn_sources`)."""
+    try:
+        source = sources[file_name]
+    except KeyError:
+        raise DatasetBuildError(f"helmet_idn: {file_name!r} is not in sources.csv") from None
+    return "val" if source in HELMET_IDN_VAL_SOURCES else "train"
+
+
+def helmet_idn_sources() -> dict[str, str]:
+    """Image file name -> camera position (the `source` column of helmet_idn's sources.csv)."""
+    rows = _csv_rows(datasets_dir() / "helmet_idn" / "sources.csv")
+    return {Path(r["file"]).name: r["source"] for r in rows if r["file"].startswith("images/")}
 
 
 def accident_clip(file_name: str) -> str:
@@ -172,6 +195,19 @@ def build_helmet(out: Path) -> list[Row]:
     return rows
 
 
+def build_helmet_idn(out: Path) -> list[Row]:
+    """Validation camera positions of helmet_idn (HELMET_IDN_VAL_SOURCES): no_helmet if a Without
+    Helmet box, else helmet."""
+    dataset = datasets_dir() / "helmet_idn"
+    sources = helmet_idn_sources()
+    rows = []
+    for image, classes in _yolo_images(dataset, "all"):
+        if helmet_idn_split(sources, image.name) == "val":
+            label = "no_helmet" if WITHOUT_HELMET_CLASS in classes else "helmet"
+            rows.append((_link(out, f"images/{image.name}", image), label, sources[image.name]))
+    return rows
+
+
 def build_accident(out: Path) -> list[Row]:
     """Frames of the validation clips (ACCIDENT_VAL_CLIPS) from both source splits."""
     dataset = datasets_dir() / "accident"
@@ -215,14 +251,29 @@ def build_weapon(out: Path) -> list[Row]:
     return rows
 
 
+def build_weapon_cctv(out: Path) -> list[Row]:
+    """Every weapon_cctv frame: weapon if it has a weapon box (guns and knives are one class there),
+    else normal; the source is the camera group of sources.csv. The shipped weapon detector was never
+    trained on this set, so all of it is held out (12 camera groups, none in gun or knife_cctv)."""
+    dataset = datasets_dir() / "weapon_cctv"
+    sources = {Path(r["file"]).name: r["source"] for r in _csv_rows(dataset / "sources.csv")}
+    rows = []
+    for image, classes in _yolo_images(dataset, "all"):
+        label = "weapon" if WEAPON_CCTV_WEAPON_CLASS in classes else "normal"
+        rows.append((_link(out, f"images/{image.name}", image), label, sources[image.name]))
+    return rows
+
+
 BUILDERS: dict[str, Callable[[Path], list[Row]]] = {
     "weapon": build_weapon,
+    "weapon_cctv": build_weapon_cctv,
     "fire_val": build_fire_val,
     "fire_tune": build_fire_tune,
     "streets": build_streets,
     "fight": build_fight,
     "fall": build_fall,
     "helmet": build_helmet,
+    "helmet_idn": build_helmet_idn,
     "accident": build_accident,
 }
 

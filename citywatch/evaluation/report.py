@@ -65,6 +65,8 @@ def item_json(result: ItemResult) -> dict[str, Any]:
         "label": result.item.label,
         "found": {t.value: round(c, 4) for t, c in sorted(result.found.items())},
         "seconds": round(result.seconds, 3),
+        "incidents": {t.value: [round(c, 4) for c in cs] for t, cs in sorted(result.incidents.items())},
+        "media_seconds": round(result.media_seconds, 2),
     }
     if result.error is not None:
         entry["error"] = result.error

@@ -28,6 +28,10 @@ class ItemResult:
     seconds: float = 0.0
     error: str | None = None
     """Why the file could not be read; such an item is a failure and is left out of the scores."""
+    incidents: dict[IncidentType, list[float]] = field(default_factory=dict)
+    """The confidence of every incident raised, by type (false alarms per hour count these)."""
+    media_seconds: float = 0.0
+    """Footage analysed: first to last analysed frame of a video (0 for a still image)."""
 
 
 def build_analyzer(config: CitywatchConfig, types: set[IncidentType], fps: float) -> MediaAnalyzer:
@@ -44,10 +48,14 @@ def analyse_item(analyzer: MediaAnalyzer, folder: Path, item: LabelledItem) -> I
         report = analyzer.analyse(folder / item.file)
     except MediaError as exc:
         return ItemResult(item, seconds=time.perf_counter() - started, error=str(exc))
-    found: dict[IncidentType, float] = {}
+    incidents: dict[IncidentType, list[float]] = {}
     for incident in report.incidents:
-        found[incident.type] = max(found.get(incident.type, 0.0), float(incident.confidence))
-    return ItemResult(item, found, time.perf_counter() - started)
+        incidents.setdefault(incident.type, []).append(float(incident.confidence))
+    found = {t: max(confidences) for t, confidences in incidents.items()}
+    stamps = [f.frame.timestamp for f in report.frames]
+    media_seconds = max(stamps) - min(stamps) if len(stamps) > 1 else 0.0
+    seconds = time.perf_counter() - started
+    return ItemResult(item, found, seconds, incidents=incidents, media_seconds=media_seconds)
 
 
 _worker_analyzer: MediaAnalyzer | None = None

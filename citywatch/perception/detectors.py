@@ -88,6 +88,14 @@ def _load_fall(pack: ModelPack, settings: ModelSettings, conf_threshold: float) 
     return load_fall_detector(pack, settings, conf_threshold)
 
 
+def _load_rider_heads(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
+    from citywatch.perception.rider_heads import BOX_FLOOR, load_rider_head_detector
+
+    return load_rider_head_detector(pack, settings, min(conf_threshold, BOX_FLOOR))
+
+
 register_detector("weapon", _load_weapon, RoleTrigger("coco", frozenset({"person"})))
 # No trigger: the fall detector exists because COCO misses people lying on a floor.
 register_detector("fall_detector", _load_fall)
+# Rider heads matter only where a rider can be: on frames with a two-wheeler.
+register_detector("rider_heads", _load_rider_heads, RoleTrigger("coco", frozenset({"motorcycle", "bicycle"})))

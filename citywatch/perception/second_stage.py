@@ -1,5 +1,5 @@
-"""Second-stage models: the ones analyzers run themselves on crops (pose on a person, a helmet
-classifier on a head), as opposed to the detectors the scheduler runs on whole frames.
+"""Second-stage models: the ones analyzers run themselves on crops or features (pose on a person,
+the fall and fight classifiers), as opposed to the detectors the scheduler runs on whole frames.
 
 Each is loaded once per process by name and shared by all cameras' analyzers; a module that
 provides one registers its loader here and is listed in `_BUILTIN_MODULES`.
@@ -14,7 +14,6 @@ SecondStageLoader = Callable[[ModelSettings], object]
 
 _LOADERS: dict[str, SecondStageLoader] = {}
 _BUILTIN_MODULES: tuple[str, ...] = (
-    "citywatch.perception.helmet",
     "citywatch.perception.pose",
     "citywatch.perception.fall_classifier",
     "citywatch.perception.fight_classifier",

@@ -3,7 +3,7 @@ earlier without false alarms?
 
     .venv/bin/python scripts/eval/fire_verifier_trial.py --work /tmp/cw-tune [--size 96] [--seed 0]
 
-The verifier is layers 0-6 of the pack's COCO YOLOv8n (as the helmet classifier) on crops of
+The verifier is layers 0-6 of the pack's COCO YOLOv8n (citywatch.training.coco_stem) on crops of
 detector boxes (10 % margin, resized to --size). It trains on the tuning side of
 `tune_fire.py` only: fire_smoke train boxes and the detections that overlap them are positive;
 detections (confidence >= 0.1) on fire_smoke train background, on `car-detection.mp4`, on the
@@ -36,7 +36,7 @@ from citywatch.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
-from citywatch.training.helmet import coco_stem
+from citywatch.training.coco_stem import coco_stem
 
 NEGATIVE_SETS = ("gun", "knife_cctv", "fall", "helmet_th")
 NEGATIVE_FRAMES_PER_SET = 150

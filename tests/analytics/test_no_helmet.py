@@ -1,5 +1,5 @@
-"""The no_helmet analyzer: rider association and voting on hand-made tracks with a stub classifier,
-then the real cascade (COCO detector + our helmet classifier) on a labelled helmet_th frame."""
+"""The no_helmet analyzer: heads assigned to riders and voting on hand-made tracks and head boxes,
+then the real cascade (COCO detector + our rider head detector) on labelled helmet_th frames."""
 
 import numpy as np
 import pytest
@@ -18,31 +18,20 @@ from citywatch.incidents.model import IncidentType
 from citywatch.media_analysis import MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
-from citywatch.perception.helmet import person_head_boxes
 from citywatch.perception.model_pack import ModelPack
-from citywatch.perception.second_stage import load_second_stage
 from citywatch.video.frame import Frame
 
 IMAGE = np.zeros((360, 640, 3), np.uint8)
 MOTO = (100.0, 150.0, 200.0, 260.0)
-RIDER = (120.0, 100.0, 180.0, 220.0)  # lower half (160..220) lies on MOTO; head side 24 px
+RIDER = (120.0, 100.0, 180.0, 220.0)  # lower half (160..220) lies on MOTO
+HEAD = (140.0, 100.0, 160.0, 122.0)  # the top of RIDER
 WALKER = (400.0, 100.0, 440.0, 220.0)
+WALKER_HEAD = (410.0, 100.0, 430.0, 122.0)
+
+Box = tuple[float, float, float, float]
 
 
-class StubClassifier:
-    """Says no helmet with probability `p` for every head, and records the head boxes it got."""
-
-    def __init__(self, p: float) -> None:
-        self.p = p
-        self.calls: list[np.ndarray] = []
-
-    def classify(self, image: np.ndarray, head_boxes_xyxy: np.ndarray) -> tuple[list[str], np.ndarray]:
-        self.calls.append(np.asarray(head_boxes_xyxy))
-        probabilities = np.tile([1 - self.p, self.p], (len(head_boxes_xyxy), 1)).astype(np.float32)
-        return ["no_helmet" if self.p >= 0.5 else "helmet"] * len(head_boxes_xyxy), probabilities
-
-
-def coco(*objects: tuple[str, tuple[float, float, float, float], int]) -> tuple[sv.Detections, sv.Detections]:
+def coco(*objects: tuple[str, Box, int]) -> tuple[sv.Detections, sv.Detections]:
     """(detections, confirmed tracks) of (class, box, tracker id; -1 for not yet a track)."""
     detections = sv.Detections(
         xyxy=np.array([o[1] for o in objects], dtype=np.float32).reshape(-1, 4),
@@ -56,37 +45,51 @@ def coco(*objects: tuple[str, tuple[float, float, float, float], int]) -> tuple[
     return detections, tracks
 
 
-def shifted(box: tuple[float, float, float, float], dx: float) -> tuple[float, float, float, float]:
+def heads(*found: tuple[str, Box, float]) -> sv.Detections:
+    """Rider head detector output: (class, box, confidence)."""
+    return sv.Detections(
+        xyxy=np.array([h[1] for h in found], dtype=np.float32).reshape(-1, 4),
+        confidence=np.array([h[2] for h in found], dtype=np.float32),
+        class_id=np.array([1 if h[0] == "without_helmet" else 0 for h in found], dtype=int),
+        data={"class_name": np.array([h[0] for h in found], dtype=str)},
+    )
+
+
+def shifted(box: Box, dx: float) -> Box:
     return (box[0] + dx, box[1], box[2] + dx, box[3])
 
 
-def analyzer(classifier: StubClassifier, single_frame: bool = False, **settings: float):
+def analyzer(single_frame: bool = False, **settings: float):
     thresholds = Thresholds(no_helmet=NoHelmetThresholds(**settings))
     if single_frame:
         thresholds = relaxed_for_single_frame(thresholds)
     camera = CameraConfig(id="cam", url="x.mp4", incident_types=["no_helmet"])
-    return create_analyzer(IncidentType.NO_HELMET, camera, thresholds, {"helmet": classifier})
+    return create_analyzer(IncidentType.NO_HELMET, camera, thresholds, {})
 
 
 def feed(no_helmet_analyzer, frames, start: float = 1000.0, step: float = 0.5):
+    """`frames`: per frame (COCO objects, head boxes)."""
     events = []
-    for i, objects in enumerate(frames):
+    for i, (objects, found) in enumerate(frames):
         detections, tracks = coco(*objects)
         frame = Frame("cam", i, start + i * step, IMAGE)
-        events.extend(
-            (i, e) for e in no_helmet_analyzer.update(AnalysisInput(frame, {"coco": detections}, tracks))
-        )
+        analysis = AnalysisInput(frame, {"coco": detections, "rider_heads": heads(*found)}, tracks)
+        events.extend((i, e) for e in no_helmet_analyzer.update(analysis))
     return events
 
 
-def riding(frames: int, dx: float = 10.0) -> list[list]:
-    """A rider (track 1) on a motorcycle (track 2) moving right together, and a pedestrian (track 3)."""
+def riding(frames: int, head: str = "without_helmet", confidence: float = 0.7, dx: float = 10.0) -> list:
+    """A rider (track 1) on a motorcycle (track 2) moving right together, its head boxed as `head`,
+    and a bare-headed pedestrian (track 3)."""
     return [
-        [
-            ("person", shifted(RIDER, i * dx), 1),
-            ("motorcycle", shifted(MOTO, i * dx), 2),
-            ("person", WALKER, 3),
-        ]
+        (
+            [
+                ("person", shifted(RIDER, i * dx), 1),
+                ("motorcycle", shifted(MOTO, i * dx), 2),
+                ("person", WALKER, 3),
+            ],
+            [(head, shifted(HEAD, i * dx), confidence), ("without_helmet", WALKER_HEAD, 0.9)],
+        )
         for i in range(frames)
     ]
 
@@ -95,59 +98,69 @@ def raised(events) -> list[tuple[int, IncidentRaised]]:
     return [(i, e) for i, e in events if isinstance(e, IncidentRaised)]
 
 
-def test_head_is_the_top_of_the_person_box() -> None:
-    head = person_head_boxes(np.array([RIDER]))[0]
-    assert head.tolist() == pytest.approx([138, 100, 162, 124])
-
-
 def test_rider_overlap_uses_the_lower_half_only() -> None:
     overlap = lower_half_overlap(np.array([RIDER, WALKER]), np.array([MOTO]))
     assert overlap[:, 0].tolist() == pytest.approx([1.0, 0.0])
 
 
-def test_one_incident_per_rider_track_after_persistence() -> None:
-    classifier = StubClassifier(0.9)
-    events = feed(analyzer(classifier, persist_frames=3, window_frames=5), riding(8))
+def test_one_incident_per_rider_track_after_persistence_and_never_for_the_pedestrian() -> None:
+    events = feed(analyzer(persist_frames=3, window_frames=5), riding(8))
     assert len(raised(events)) == 1
     index, event = raised(events)[0]
     assert index == 2
     incident = event.incident
-    assert incident.type is IncidentType.NO_HELMET and incident.confidence == pytest.approx(0.9)
+    assert incident.type is IncidentType.NO_HELMET and incident.confidence == pytest.approx(0.7)
     assert [b.label for b in incident.boxes] == ["head (no helmet)", "rider", "motorcycle"]
-    assert incident.boxes[1].xyxy == shifted(RIDER, 20)
-    assert incident.details["rider_track_id"] == 1
+    assert incident.boxes[0].xyxy == shifted(HEAD, 20) and incident.boxes[1].xyxy == shifted(RIDER, 20)
+    assert incident.details["rider_track"] == "person:1"
     assert incident.frame is IMAGE
-    # Only the rider's head was ever classified, never the pedestrian's.
-    assert all(len(call) == 1 for call in classifier.calls)
 
 
-def test_helmeted_or_unsure_riders_raise_nothing() -> None:
-    assert raised(feed(analyzer(StubClassifier(0.1)), riding(8))) == []
-    assert raised(feed(analyzer(StubClassifier(0.55), min_probability=0.6), riding(8))) == []
+def test_helmeted_or_unsure_heads_raise_nothing() -> None:
+    assert raised(feed(analyzer(), riding(8, head="with_helmet", confidence=0.9))) == []
+    assert raised(feed(analyzer(min_head_confidence=0.6), riding(8, confidence=0.55))) == []
+    assert len(raised(feed(analyzer(min_head_confidence=0.5), riding(8, confidence=0.55)))) == 1
 
 
-def test_far_riders_are_not_judged() -> None:
-    classifier = StubClassifier(0.9)
-    small = [[("person", (120, 180, 140, 215), 1), ("motorcycle", (110, 190, 150, 230), 2)]] * 6
-    assert raised(feed(analyzer(classifier, min_head_px=8), small)) == []  # head 7 px
-    assert classifier.calls == []
+def test_far_heads_are_not_judged() -> None:
+    assert raised(feed(analyzer(min_head_px=25), riding(6))) == []  # heads 20 px wide
+    assert len(raised(feed(analyzer(min_head_px=20), riding(6)))) == 1
 
 
 def test_a_pedestrian_passing_a_parked_motorcycle_is_not_a_rider() -> None:
-    classifier = StubClassifier(0.9)
-    walking = [[("person", shifted(RIDER, dx), 1), ("motorcycle", MOTO, 2)] for dx in (-40, 0, 40)]
-    events = feed(analyzer(classifier, persist_frames=2, window_frames=3), walking)
-    assert raised(events) == []
+    walking = [
+        (
+            [("person", shifted(RIDER, dx), 1), ("motorcycle", MOTO, 2)],
+            [("without_helmet", shifted(HEAD, dx), 0.9)],
+        )
+        for dx in (-40, 0, 40)
+    ]
+    assert raised(feed(analyzer(persist_frames=2, window_frames=3), walking)) == []
+
+
+def test_a_rider_coco_missed_is_found_by_the_head_above_the_motorcycle() -> None:
+    """Distant riders: the COCO model boxes the motorcycle but not the person on it."""
+    alone = [
+        ([("motorcycle", shifted(MOTO, 10 * i), 2)], [("without_helmet", shifted(HEAD, 10 * i), 0.6)])
+        for i in range(4)
+    ]
+    incidents = raised(feed(analyzer(persist_frames=2, window_frames=4), alone))
+    assert len(incidents) == 1
+    assert [b.label for b in incidents[0][1].incident.boxes] == ["head (no helmet)", "motorcycle"]
+    assert incidents[0][1].incident.details["rider_track"] == "vehicle:2"
+    low_moto = (100.0, 250.0, 200.0, 300.0)  # 50 px high: HEAD's centre is 2.8 heights above it
+    far_above = [([("motorcycle", low_moto, 2)], [("without_helmet", HEAD, 0.9)])] * 4
+    assert raised(feed(analyzer(persist_frames=2, window_frames=4), far_above)) == []
 
 
 def test_untracked_riders_wait_for_a_track_in_video_but_count_in_a_still_image() -> None:
-    untracked = [[("person", RIDER, -1), ("motorcycle", MOTO, -1)]]
-    assert raised(feed(analyzer(StubClassifier(0.9)), untracked * 4)) == []
-    assert len(raised(feed(analyzer(StubClassifier(0.9), single_frame=True), untracked))) == 1
+    untracked = [([("person", RIDER, -1), ("motorcycle", MOTO, -1)], [("without_helmet", HEAD, 0.8)])]
+    assert raised(feed(analyzer(), untracked * 4)) == []
+    assert len(raised(feed(analyzer(single_frame=True), untracked))) == 1
 
 
 def test_the_incident_ends_when_the_rider_is_gone() -> None:
-    events = feed(analyzer(StubClassifier(0.9), persist_frames=1, window_frames=1), riding(2) + [[]] * 30)
+    events = feed(analyzer(persist_frames=1, window_frames=1), riding(2) + [([], [])] * 30)
     ended = [(i, e) for i, e in events if isinstance(e, IncidentEnded)]
     assert len(ended) == 1
     assert ended[0][1].incident_id == raised(events)[0][1].incident.id
@@ -158,15 +171,15 @@ def test_the_incident_ends_when_the_rider_is_gone() -> None:
 @pytest.fixture(scope="module")
 def media() -> MediaAnalyzer:
     settings = ModelSettings()
+    pack = ModelPack.open()
     return MediaAnalyzer(
-        {"coco": load_detector(ModelPack.open(), "coco", settings)},
+        {role: load_detector(pack, role, settings) for role in ("coco", "rider_heads")},
         {IncidentType.NO_HELMET},
         Thresholds(),
-        models={"helmet": load_second_stage("helmet", settings)},
     )
 
 
-# Validation frames of helmet_th (the classifier never trained on them): a rider without a helmet
+# Validation frames of helmet_th (the head detector never trained on them): a rider without a helmet
 # on a motorcycle, and riders with helmets only.
 BARE_RIDER = "-6-7_00-9_00_mp4-0983_jpg.rf.1ab5eb385a263d7f52acedc402298e02.jpg"
 HELMETED = "2_-6-11_30-13_00_MP4-0013_jpg.rf.f128e65c1b5f390d0319c3f6a3f33eba.jpg"

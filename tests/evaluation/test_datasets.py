@@ -7,9 +7,12 @@ import pytest
 
 from citywatch.evaluation.datasets import (
     FALL_VAL_SOURCES,
+    HELMET_IDN_VAL_SOURCES,
     DatasetBuildError,
     build,
     fall_source,
+    helmet_idn_sources,
+    helmet_idn_split,
     helmet_split,
     weapon_source,
 )
@@ -70,3 +73,25 @@ def test_weapon_set_is_the_val_splits_labelled_by_their_boxes(tmp_path: Path) ->
     assert all("/images/val/" in os.readlink(tmp_path / "w" / i.file) for i in items)
     assert weapon_source("gun", "Cam7-From09-05-50To10-09-24_Segment_8_x264_frame_171_jpg.rf.x.jpg") == "Cam7"
     assert weapon_source("knife_cctv", "2022-04-15_33_jpg.rf.x.jpg") == "office_cctv"
+
+
+def test_helmet_idn_set_holds_the_validation_camera_positions_only(tmp_path: Path) -> None:
+    build("helmet_idn", tmp_path / "hi")
+    items = read_labels(tmp_path / "hi")
+    sources = helmet_idn_sources()
+    assert {sources[Path(i.file).name] for i in items} == HELMET_IDN_VAL_SOURCES
+    assert len(items) == 95  # gate road 26 + garden 28 + 41 (README)
+    assert sum(i.label == "no_helmet" for i in items) == 74
+    # The three views of the one campus junction are all on the training side.
+    junction = {"Screenshot-junction-wall", "Screenshot-junction-guardpost", "yosiabattch3-junction"}
+    assert not junction & HELMET_IDN_VAL_SOURCES
+    with pytest.raises(DatasetBuildError, match=r"not in sources\.csv"):
+        helmet_idn_split(sources, "made-up.jpg")
+
+
+def test_weapon_cctv_set_labels_every_frame_by_its_weapon_box(tmp_path: Path) -> None:
+    build("weapon_cctv", tmp_path / "wc")
+    items = read_labels(tmp_path / "wc")
+    assert (len(items), sum(i.label == "weapon" for i in items)) == (257, 49)
+    rows = (tmp_path / "wc" / "labels.csv").read_text().splitlines()
+    assert rows[0] == "file,label,source" and any(r.endswith(",frame-room") for r in rows)

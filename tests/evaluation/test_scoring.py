@@ -56,7 +56,14 @@ def test_report_has_exactly_the_contract_keys_and_failures_are_items() -> None:
     items = {i["file"]: i for i in report["items"]}
     assert items["f2.jpg"] == {
         "file": "f2.jpg", "label": "smoke", "found": {"fall": 0.7, "fire": 0.6}, "seconds": 0.5,
+        "incidents": {}, "media_seconds": 0.0,
     }  # fmt: skip
+    clip = ItemResult(
+        LabelledItem("c.mp4", "normal", None, 3), {FIRE: 0.8}, 2.0,
+        incidents={FIRE: [0.8, 0.55]}, media_seconds=30.0,
+    )  # fmt: skip
+    entry = build_report([clip], {FIRE}, {})["items"][0]
+    assert entry["incidents"] == {"fire": [0.8, 0.55]} and entry["media_seconds"] == 30.0
     assert items["bad.jpg"]["error"] == "bad.jpg: not a readable image"
     assert all("error" not in i for f, i in items.items() if f != "bad.jpg")
     table = markdown_table(report)
