@@ -131,12 +131,12 @@ class FireThresholds(PersistenceRule):
 
 class NoHelmetThresholds(PersistenceRule):
     SENSITIVITY: ClassVar[dict[str, dict[str, float]]] = {
-        "low": {"min_head_confidence": 0.45},
-        "high": {"min_head_confidence": 0.2},
+        "low": {"min_head_confidence": 0.64},
+        "high": {"min_head_confidence": 0.1},
     }
     """Points of the no_helmet curve in docs/ACCURACY.md (precision >= 0.97 / >= 0.8)."""
     min_head_confidence: float = Field(
-        default=0.3,
+        default=0.26,
         ge=0,
         le=1,
         description="A head box of the rider head detector's `without_helmet` class at or above this "
@@ -413,12 +413,13 @@ class WeaponThresholds(PersistenceRule):
         default=0.3, ge=0, le=1, description="Person boxes below this confidence cannot hold a weapon."
     )
     lone_weapon_factor: float = Field(
-        default=0.8,
+        default=0.6,
         ge=0,
         le=1,
         description="A weapon nobody holds (the COCO model missed the person, or a close-up shows only a "
-        "hand) counts with its confidence times this factor against `min_confidence`: at 0.8 and 0.31 a "
-        "loose box needs 0.39. 0 turns loose weapons off (a person must hold it).",
+        "hand) counts with its confidence times this factor against `min_confidence`: at 0.6 and 0.31 a "
+        "loose box needs 0.52 (0.8 raised on a street video and three no_fight clips). 0 turns loose "
+        "weapons off (a person must hold it).",
     )
     body_margin: float = Field(
         default=0.1,

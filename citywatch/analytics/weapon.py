@@ -16,7 +16,7 @@ frame (as the fall analyzer does), since the COCO model misses people seen from 
 A weapon nobody holds still counts when it is confident enough: the COCO model misses many people
 in CCTV corridors and close-ups (an arm and a pistol, no body), so a loose weapon's confidence is
 multiplied by `lone_weapon_factor` and it raises when that product reaches `min_confidence` (at the
-defaults a loose box needs 0.31 / 0.8 = 0.39 where a held one needs 0.31). Thus one threshold,
+defaults a loose box needs 0.31 / 0.6 = 0.52 where a held one needs 0.31). Thus one threshold,
 `min_confidence`, orders every weapon incident, and its precision-recall curve is one sweep.
 
 In video each person track keeps its last `window_frames` analysed frames; when it held a weapon in

@@ -272,8 +272,9 @@ def single_model_pack(path: Path, folder: Path, classes: list[str]) -> ModelPack
     """A pack in `folder` holding only `path` (linked), to load it through citywatch's own detector."""
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / path.name
-    if not link.exists():
-        link.symlink_to(path.resolve())
+    if link.is_symlink() or link.exists():
+        link.unlink()  # a folder reused for another file of the same name (a re-export)
+    link.symlink_to(path.resolve())
     entry = {
         "name": path.stem,
         "file": path.name,

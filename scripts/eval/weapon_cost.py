@@ -1,6 +1,7 @@
-"""Per-frame cost of the weapon cascade on this CPU: the COCO detector (which every person-based
-analyzer already runs), the weapon detector, and MoveNet on one person crop (run by the weapon
-analyzer only for a person near a weapon that is not on their body).
+"""Per-frame cost of our detectors on this CPU: the COCO detector (which every person-based
+analyzer already runs), the weapon detector, the rider head detector (no_helmet, on frames with a
+two-wheeler), and MoveNet on one person crop (run by the weapon analyzer only for a person near a
+weapon that is not on their body).
 
     .venv/bin/python scripts/eval/weapon_cost.py [--runs 30] [--threads 0]
 
@@ -32,7 +33,8 @@ def frames() -> list[np.ndarray]:
             if len(images) == 3:
                 break
     gun = sorted((datasets_dir() / "gun" / "images" / "val").glob("Cam*.jpg"))[:3]
-    return images + [cv2.imread(str(p)) for p in gun]
+    street = sorted((datasets_dir() / "helmet_th" / "images" / "train").glob("*.jpg"))[:3]
+    return images + [cv2.imread(str(p)) for p in gun + street]
 
 
 def median_ms(call, inputs: list, runs: int) -> float:
@@ -57,12 +59,14 @@ def main() -> None:
     pack = ModelPack.open()
     coco = load_detector(pack, "coco", settings)
     weapon = load_detector(pack, "weapon", settings)
+    heads = load_detector(pack, "rider_heads", settings)
     pose = load_second_stage("pose", settings)
     images = frames()
     person = np.array([[100, 60, 180, 300]], np.float32)
     results = {
         f"coco ({coco.name}, {coco.input_size[0]})": median_ms(coco.detect, images, args.runs),
         f"weapon ({weapon.name}, {weapon.input_size[0]})": median_ms(weapon.detect, images, args.runs),
+        f"rider heads ({heads.name}, {heads.input_size})": median_ms(heads.detect, images, args.runs),
         "pose (MoveNet, one person crop, 256)": median_ms(
             lambda im: pose.estimate(im, person), images, args.runs
         ),
