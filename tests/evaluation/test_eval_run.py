@@ -40,8 +40,11 @@ def test_eval_writes_the_contract_report(small_fire_set: Path, tmp_path: Path, c
     broken = report["items"][-1]
     assert "not a readable image" in broken["error"] and broken["found"] == {}
     for item in report["items"][:-1]:
-        assert set(item) == {"file", "label", "found", "seconds"}
+        assert set(item) == {"file", "label", "found", "seconds", "incidents", "media_seconds"}
         assert set(item["found"]) <= {"fire"} and item["seconds"] > 0
+        # every incident's confidence is kept (the curve reads them), and found holds the best one
+        assert {t: max(cs) for t, cs in item["incidents"].items()} == item["found"]
+        assert item["media_seconds"] == 0  # a still image has no running time
     fire = report["per_type"]["fire"]
     assert fire["tp"] + fire["fn"] == 3  # the broken positive is a failure, not a miss
     assert fire["fp"] + fire["tn"] == 2
