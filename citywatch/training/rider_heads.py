@@ -26,7 +26,6 @@ classes `With-Helmet` -> `with_helmet`, `Without Helmet` -> `without_helmet`; he
 """
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,13 @@ from citywatch.evaluation.datasets import helmet_idn_sources, helmet_idn_split, 
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_yolo
 from citywatch.perception.rider_heads import CLASSES, MODEL_PREFIX
-from citywatch.training.yolo_finetune import FinetuneJob, finetune_main, single_model_pack
+from citywatch.training.yolo_finetune import (
+    FinetuneJob,
+    finetune_main,
+    label_file,
+    single_model_pack,
+    val_subset,
+)
 
 KEPT_CLASSES = {0: 0, 1: 1}
 """Source class -> our class (the same order in both sets); helmet_idn's 2 (motorcycle) is dropped."""
@@ -76,7 +81,7 @@ def build_dataset(root: Path, args: argparse.Namespace | None = None) -> tuple[P
             (root / "labels" / split).mkdir(parents=True, exist_ok=True)
             copies = TRAIN_REPEATS[dataset] if split == "train" else 1
             for image in images:
-                label = _label_file(image)
+                label = label_file(image)
                 rows = [line.split() for line in label.read_text().splitlines() if line.strip()]
                 kept = [[str(KEPT_CLASSES[int(r[0])]), *r[1:]] for r in rows if int(r[0]) in KEPT_CLASSES]
                 for copy in range(copies):
@@ -95,10 +100,6 @@ def build_dataset(root: Path, args: argparse.Namespace | None = None) -> tuple[P
     return data_yaml, counts
 
 
-def _label_file(image: Path) -> Path:
-    return image.parent.parent.parent / "labels" / image.parent.name / f"{image.stem}.txt"
-
-
 def measure(path: Path, workdir: Path, conf: float) -> dict[str, Any]:
     """AP@0.5 per class on each set's held-out frames, through our ONNX Runtime detector."""
     pack = single_model_pack(path, workdir / "measure-pack", list(CLASSES))
@@ -106,23 +107,11 @@ def measure(path: Path, workdir: Path, conf: float) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for dataset, splits in split_images().items():
         subset = workdir / f"val-{dataset}"
-        _subset_dataset(datasets_dir() / dataset, splits["val"], subset)
+        val_subset(datasets_dir() / dataset, splits["val"], subset)
         report = score_boxes(subset, "val", detector, conf)
         per_class = {name: report["per_class"][name] for name in SOURCE_CLASSES}
         results[dataset] = {"images": report["images"], **per_class}
     return results
-
-
-def _subset_dataset(dataset: Path, images: list[Path], out: Path) -> None:
-    """`images` of `dataset` as the `val` split of a YOLO folder in `out` (links, the set's data.yaml)."""
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "images" / "val").mkdir(parents=True)
-    (out / "labels" / "val").mkdir(parents=True)
-    shutil.copyfile(dataset / "data.yaml", out / "data.yaml")
-    for image in images:
-        (out / "images" / "val" / image.name).symlink_to(image.resolve())
-        (out / "labels" / "val" / f"{image.stem}.txt").symlink_to(_label_file(image).resolve())
 
 
 JOB = FinetuneJob(

@@ -37,7 +37,6 @@ and must be 0.
 """
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,12 @@ from citywatch.evaluation.boxes import AP_CONF_FLOOR, score_boxes
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_yolo
 from citywatch.perception.weapon import CLASSES, MODEL_PREFIX
-from citywatch.training.yolo_finetune import FinetuneJob, finetune_main, single_model_pack
+from citywatch.training.yolo_finetune import (
+    FinetuneJob,
+    finetune_main,
+    single_model_pack,
+    val_subset,
+)
 
 SOURCES = {"gun": ("gun", {0: CLASSES.index("gun")}), "knife": ("knife_cctv", {0: CLASSES.index("knife")})}
 """dataset prefix -> (folder in ../shared/datasets, its class id -> our class id; others dropped)."""
@@ -116,7 +120,7 @@ def measure(path: Path, workdir: Path, conf: float) -> dict[str, Any]:
         results[prefix] = {"images": report["images"], **report["per_class"][CLASSES[SOURCES[prefix][1][0]]]}
         for group, images in _val_groups(prefix, dataset).items():
             subset = workdir / f"subset-{prefix}-{group}"
-            _subset_dataset(dataset, images, subset)
+            val_subset(dataset, images, subset)
             sub = score_boxes(subset, "val", detector, conf)
             results[prefix][f"by_content:{group}"] = {
                 "images": sub["images"],
@@ -141,16 +145,6 @@ def _val_groups(prefix: str, dataset: Path) -> dict[str, list[Path]]:
             group = "office_cctv"
         groups.setdefault(group, []).append(image)
     return groups
-
-
-def _subset_dataset(dataset: Path, images: list[Path], out: Path) -> None:
-    (out / "images" / "val").mkdir(parents=True, exist_ok=True)
-    (out / "labels" / "val").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(dataset / "data.yaml", out / "data.yaml")
-    for image in images:
-        (out / "images" / "val" / image.name).symlink_to(image.resolve())
-        label = dataset / "labels" / "val" / f"{image.stem}.txt"
-        (out / "labels" / "val" / label.name).symlink_to(label.resolve())
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:

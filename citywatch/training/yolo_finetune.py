@@ -286,6 +286,25 @@ def single_model_pack(path: Path, folder: Path, classes: list[str]) -> ModelPack
     return ModelPack.open(folder)
 
 
+def label_file(image: Path) -> Path:
+    """The YOLO label of `image` in a dataset laid out as `images/<split>/X.jpg`, `labels/<split>/X.txt`."""
+    return image.parent.parent.parent / "labels" / image.parent.name / f"{image.stem}.txt"
+
+
+def val_subset(dataset: Path, images: list[Path], out: Path) -> Path:
+    """`images` of `dataset` as the `val` split of a YOLO folder in `out` (links and the set's
+    data.yaml; `out` is emptied first), to score a detector on part of a set; returns `out`."""
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "images" / "val").mkdir(parents=True)
+    (out / "labels" / "val").mkdir(parents=True)
+    shutil.copyfile(dataset / "data.yaml", out / "data.yaml")
+    for image in images:
+        (out / "images" / "val" / image.name).symlink_to(image.resolve())
+        (out / "labels" / "val" / f"{image.stem}.txt").symlink_to(label_file(image).resolve())
+    return out
+
+
 @contextlib.contextmanager
 def workdir_for(prefix: str, keep: Path | None) -> Iterator[Path]:
     """`keep` (created) when given, else a temporary folder removed afterwards."""

@@ -54,3 +54,23 @@ def test_network_guard_refuses_and_records_connections() -> None:
         assert right.recv(1) == b"x"
         left.close()
         right.close()
+
+
+def test_val_subset_links_the_chosen_images_with_their_labels(tmp_path: Path) -> None:
+    """The by-camera AP rows score a subset of a val split: only those images, each with its own label."""
+    from citywatch.evaluation.boxes import read_split
+    from citywatch.training.yolo_finetune import val_subset
+
+    gun = datasets_dir() / "gun"
+    cameras = sorted((gun / "images" / "val").glob("Cam*.jpg"))
+    chosen = [p for p in cameras if (gun / "labels" / "val" / f"{p.stem}.txt").read_text().strip()][:3]
+    assert len(chosen) == 3
+    out = val_subset(gun, chosen, tmp_path / "subset")
+    (out / "images" / "val" / "stale.jpg").symlink_to(chosen[0].resolve())
+    out = val_subset(gun, chosen, tmp_path / "subset")  # a reused folder is emptied first
+    items = read_split(out, "val")
+    assert sorted(i.image.name for i in items) == [p.name for p in chosen]
+    for image in chosen:
+        linked = out / "labels" / "val" / f"{image.stem}.txt"
+        assert linked.read_text() == (gun / "labels" / "val" / f"{image.stem}.txt").read_text()
+    assert all(len(i.boxes) > 0 for i in items)
