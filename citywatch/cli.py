@@ -10,7 +10,7 @@ from pathlib import Path
 
 from citywatch import __version__
 from citywatch.api.commands import add_commands as add_platform_commands
-from citywatch.config import CitywatchConfig, ConfigError, load_config
+from citywatch.config import SENSITIVITY_LEVELS, CitywatchConfig, ConfigError, load_config
 
 log = logging.getLogger("citywatch")
 
@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument(
         "--sensitivity",
-        choices=["low", "normal", "high"],
+        choices=SENSITIVITY_LEVELS,
         help="score at this camera sensitivity (the type's measured operating points)",
     )
     evaluation.set_defaults(func=cmd_eval)

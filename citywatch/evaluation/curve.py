@@ -11,8 +11,9 @@ False alarms per camera-hour come from the negative videos of the reports (stree
 clips): the incidents of the type raised on them at or above the threshold, over their hours.
 
 Operating points (`choose`): `normal` is the best F1 at precision >= 0.9 (DESIGN.md), `low` the best
-F1 at precision >= 0.97 and `high` the best F1 at precision >= 0.8; where no threshold reaches a
-floor, the most precise point stands in and the table says so.
+F1 at precision >= 0.97 and `high` the most recall at precision >= 0.8 (an operator who turns a
+camera up asks for fewer misses; the best F1 there is often `normal` again); where no threshold
+reaches a floor, the most precise point stands in and the table says so.
 """
 
 import json
@@ -26,6 +27,8 @@ from citywatch.incidents.model import IncidentType
 
 PRECISION_FLOORS = {"low": 0.97, "normal": 0.9, "high": 0.8}
 """Sensitivity level -> the least precision its operating point may have."""
+MOST_RECALL = frozenset({"high"})
+"""Levels that take the most recall above their floor instead of the best F1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +83,22 @@ def curve(items: list[dict[str, Any]], kind: IncidentType, floor: float = 0.0) -
     return points
 
 
-def choose(points: list[CurvePoint], min_precision: float) -> tuple[CurvePoint, bool]:
+def choose(
+    points: list[CurvePoint], min_precision: float, most_recall: bool = False
+) -> tuple[CurvePoint, bool]:
     """The best-F1 point with precision >= `min_precision` (the lower threshold on a tie: recall
-    first); else the most precise point, with False."""
+    first), or with `most_recall` the one of most recall there (the more precise, then the higher
+    threshold, on a tie); else the most precise point, with False."""
     meeting = [p for p in points if p.precision >= min_precision and p.tp > 0]
-    if meeting:
-        return max(meeting, key=lambda p: (round(p.f1, 9), -p.threshold)), True
-    return max(points, key=lambda p: (p.precision, p.recall)), False
+    if not meeting:
+        return max(points, key=lambda p: (p.precision, p.recall)), False
+    if most_recall:
+        return max(meeting, key=lambda p: (p.tp, p.precision, p.threshold)), True
+    return max(meeting, key=lambda p: (round(p.f1, 9), -p.threshold)), True
 
 
 def operating_points(points: list[CurvePoint]) -> dict[str, tuple[CurvePoint, bool]]:
-    return {level: choose(points, floor) for level, floor in PRECISION_FLOORS.items()}
+    return {level: choose(points, floor, level in MOST_RECALL) for level, floor in PRECISION_FLOORS.items()}
 
 
 def markdown(points: list[CurvePoint], kind: IncidentType, every: int = 1) -> str:

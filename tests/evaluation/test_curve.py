@@ -46,8 +46,20 @@ def test_operating_points_are_the_best_f1_above_each_precision_floor(tmp_path: P
     assert high.threshold == 0.6 and (high.tp, high.fp) == (4, 1)
     levels = operating_points(points)
     assert levels["low"][0].threshold == 0.7
+    assert levels["high"][0] == high  # here the most recall at >= 0.8 is also the best F1 there
     table = markdown(points, WEAPON)
     assert "| 0.700 | 3 | 0 | 3 |" in table and "normal" in table
+
+
+def test_high_sensitivity_takes_the_most_recall_above_its_floor() -> None:
+    """Best F1 at >= 0.8 is 0.6 (8 TP, 0 FP: 0.889); turning a camera up must find more, so high goes
+    to 0.4 (9 TP, 2 FP: precision 0.818, F1 0.857)."""
+    items = [item("weapon", c) for c in (0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.4)]
+    items += [item("normal", 0.5), item("normal", 0.45), item("weapon")]
+    points = curve(items, WEAPON, floor=0.3)
+    assert choose(points, 0.8)[0].threshold == 0.6
+    high, met = operating_points(points)["high"]
+    assert met and high.threshold == 0.4 and (high.tp, high.fp, round(high.precision, 3)) == (9, 2, 0.818)
 
 
 def test_a_floor_no_threshold_reaches_falls_back_to_the_most_precise_point() -> None:
