@@ -391,12 +391,13 @@ class FightThresholds(PersistenceRule):
 
 class WeaponThresholds(PersistenceRule):
     SENSITIVITY: ClassVar[dict[str, dict[str, float]]] = {
-        "low": {"min_confidence": 0.33},
+        "low": {"min_confidence": 0.345},
         "high": {"min_confidence": 0.25},
     }
-    """Points of the weapon curve in docs/ACCURACY.md (precision >= 0.97 / >= 0.8)."""
+    """Points of the weapon curve in docs/ACCURACY.md (best F1 at precision >= 0.97; most recall at
+    precision >= 0.8, here the detector's lowest box)."""
     min_confidence: float = Field(
-        default=0.31,
+        default=0.26,
         ge=0,
         le=1,
         description="Weapon-detector boxes below this are ignored; the operating point of the weapon "
@@ -417,8 +418,8 @@ class WeaponThresholds(PersistenceRule):
         ge=0,
         le=1,
         description="A weapon nobody holds (the COCO model missed the person, or a close-up shows only a "
-        "hand) counts with its confidence times this factor against `min_confidence`: at 0.6 and 0.31 a "
-        "loose box needs 0.52 (0.8 raised on a street video and three no_fight clips). 0 turns loose "
+        "hand) counts with its confidence times this factor against `min_confidence`: at 0.6 and 0.26 a "
+        "loose box needs 0.43 (0.8 raised on a street video and five no_fight clips). 0 turns loose "
         "weapons off (a person must hold it).",
     )
     body_margin: float = Field(
