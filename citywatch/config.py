@@ -504,8 +504,18 @@ class MotionSettings(StrictModel):
     )
 
 
+CAMERA_ID_PATTERN = r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$"
+"""Letters, digits, `_`, `.`, `-`, at least one of them not a dot; at most CAMERA_ID_MAX_LENGTH."""
+CAMERA_ID_MAX_LENGTH = 64
+
+
 class CameraConfig(StrictModel):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Stable id used in the database.")
+    id: str = Field(
+        min_length=1,
+        max_length=CAMERA_ID_MAX_LENGTH,
+        description="Stable id used in the database and as the camera's evidence folder: letters, digits, "
+        "`_`, `.` and `-`, not only dots (`.` and `..` would name a folder outside the evidence folder).",
+    )
     name: str = Field(default="", description="Name shown to operators (Thai or English).")
     url: str = Field(
         min_length=1, description="rtsp://, rtsps://, http(s):// stream, or a local video file path."
@@ -534,6 +544,15 @@ class CameraConfig(StrictModel):
         default=None, description="Motion gate; the top-level `motion` when left out."
     )
     enabled: bool = Field(default=True, description="A disabled camera is not opened.")
+
+    @field_validator("id")
+    @classmethod
+    def _id_names_a_folder(cls, value: str) -> str:
+        if not re.fullmatch(CAMERA_ID_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not a camera id: use letters, digits, '_', '.' and '-', not only dots"
+            )
+        return value
 
 
 class ModelSettings(StrictModel):

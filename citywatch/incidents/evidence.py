@@ -61,8 +61,14 @@ class EvidenceWriter:
         return Path(path).relative_to(self._dir).as_posix()
 
     def _path_for(self, incident: Incident, suffix: str) -> Path:
+        """Where the file goes; never outside the evidence folder, whatever the camera id says (the
+        config refuses `.`/`..`; this holds for ids from anywhere else too)."""
         day = time.strftime("%Y-%m-%d", time.gmtime(incident.started_at))
-        return self._dir / incident.camera_id / day / f"{incident.id}{suffix}"
+        path = self._dir / incident.camera_id / day / f"{incident.id}{suffix}"
+        inside = path.resolve().is_relative_to(self._dir.resolve())
+        if not inside or path.parent.parent.name != incident.camera_id:
+            raise EvidenceError(f"camera id {incident.camera_id!r} would put evidence outside {self._dir}")
+        return path
 
 
 @contextmanager

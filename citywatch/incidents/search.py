@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,15 @@ class SortKey(StrEnum):
 
 class CursorError(ValueError):
     """A cursor that was not made by this module for this sort order."""
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC (UTC assumed without an offset); ValueError when UTC has no such time (a year
+    beyond 9999 or before 1, e.g. 9999-12-31T23:59:59-14:00), which no database column can hold."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{value.isoformat()} is out of range once in UTC") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +122,15 @@ def _decode(cursor: str, sort: SortKey) -> tuple[Any, str]:
         if made_for != sort.value or not isinstance(last_id, str):
             raise CursorError("the cursor belongs to another sort order")
         if _sort_column(sort)[0] is IncidentRow.confidence:
-            return float(value), last_id
+            confidence = float(value)
+            if not 0.0 <= confidence <= 1.0:
+                raise CursorError("invalid cursor")
+            return confidence, last_id
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise CursorError("invalid cursor")
-        return parsed, last_id
+        return as_utc(parsed), last_id
     except CursorError:
         raise
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError) as exc:
         raise CursorError("invalid cursor") from exc

@@ -61,13 +61,25 @@ def _all(store: IncidentStore, where: IncidentFilter) -> Iterator[StoredIncident
         cursor = page.next_cursor
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet cell starting with one of these is read as a formula (OWASP "CSV injection")."""
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading `'`, so it shows as typed."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def incidents_csv(store: IncidentStore, where: IncidentFilter) -> bytes:
     """Every incident matching `where`, newest first, as UTF-8 CSV (with a BOM so that spreadsheet
-    programs read Thai camera names right); times in ISO 8601 UTC."""
+    programs read Thai camera names right); times in ISO 8601 UTC. Text typed by users (a unit, a
+    user name) cannot become a formula (`spreadsheet_safe`)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for incident in _all(store, where):
         row = incident.to_json()
-        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe("" if row[c] is None else row[c]) for c in CSV_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

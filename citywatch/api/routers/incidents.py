@@ -2,7 +2,7 @@
 and what operators do to them."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
@@ -17,9 +17,10 @@ from citywatch.api.schemas import (
     NoteIn,
     StatusChange,
 )
+from citywatch.config import CAMERA_ID_MAX_LENGTH, CAMERA_ID_PATTERN
 from citywatch.incidents.lifecycle import Action, IncidentNotFound, LifecycleError, TransitionError
 from citywatch.incidents.model import IncidentStatus, IncidentType
-from citywatch.incidents.search import CursorError, IncidentFilter, SortKey, search
+from citywatch.incidents.search import CursorError, IncidentFilter, SortKey, as_utc, search
 from citywatch.incidents.store import StoredIncident
 from citywatch.incidents.users import Principal
 
@@ -27,16 +28,19 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 T = TypeVar("T")
 
 IncidentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-CameraId = Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+CameraId = Annotated[str, Query(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX_LENGTH)]
 _NOT_FOUND = {404: {"description": "No such incident"}}
 _CONFLICT = {409: {"description": "Not allowed in the incident's current status"}}
 
 
-def utc(value: datetime | None) -> datetime | None:
-    """Query times without an offset are taken as UTC."""
+def utc(value: datetime | None, name: str) -> datetime | None:
+    """Query time `name` in UTC (UTC if it has no offset); 422 when UTC has no such time."""
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return as_utc(value)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name}: {exc}") from exc
 
 
 def incident_filter(
@@ -51,8 +55,8 @@ def incident_filter(
         types=type or (),
         camera_ids=camera or (),
         statuses=status or (),
-        since=utc(since),
-        until=utc(until),
+        since=utc(since, "since"),
+        until=utc(until, "until"),
         group_id=group,
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from citywatch.api.auth import Context, Viewer
-from citywatch.api.routers.incidents import CameraId, incident_filter, utc
+from citywatch.api.routers.incidents import CameraId, incident_filter
 from citywatch.api.schemas import StatsOut
 from citywatch.incidents.model import IncidentType
 from citywatch.incidents.stats import incident_stats
@@ -30,4 +30,6 @@ def stats(
         since = datetime.now().astimezone() - timedelta(days=30)
     where = incident_filter(type, camera, None, since, until)
     result = incident_stats(context.store, where, context.timezone)
-    return StatsOut(since=utc(since), until=utc(until), timezone=context.settings.timezone, **asdict(result))
+    return StatsOut(
+        since=where.since, until=where.until, timezone=context.settings.timezone, **asdict(result)
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from nicegui import ui
 from starlette.requests import Request
@@ -20,8 +20,14 @@ _MESSAGES = {401: "login.failed", 422: "login.failed", 429: "login.too_many"}
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of this site (no //host, no scheme): the login must not send anyone elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path of this site (no //host, no scheme): the login must not send anyone elsewhere.
+
+    Browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/<tab>/host` would become
+    `//host`: any control character, whitespace or backslash refuses the target."""
+    if not target or any(c.isspace() or not c.isprintable() or c == "\\" for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
         return "/"
     return target
 
