@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from citywatch.incidents.acting import audit_row
 from citywatch.incidents.schema import AuditRow
 from citywatch.incidents.store import IncidentStore
 
@@ -38,15 +39,9 @@ class AuditLog:
         ip: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        """Append an entry; `details` must never hold a secret (password, token)."""
-        row = AuditRow(
-            at=datetime.fromtimestamp(self._clock(), UTC),
-            actor=actor,
-            action=action,
-            target=target,
-            ip=ip,
-            details=details or {},
-        )
+        """Append an entry on its own; an incident action writes its entry in its own transaction
+        (incidents.acting). `details` must never hold a secret (password, token)."""
+        row = audit_row(datetime.fromtimestamp(self._clock(), UTC), actor, action, target, ip, details or {})
         self._store.write(f"record audit entry {action}", lambda session: session.add(row))
 
     def entries(

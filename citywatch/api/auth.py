@@ -42,6 +42,7 @@ def current_principal(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "invalid or expired credentials", {"WWW-Authenticate": "Bearer"}
         )
+    request.state.credential = token  # incident actions check it again inside their transaction
     return principal
 
 

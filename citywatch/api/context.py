@@ -16,6 +16,7 @@ from citywatch.api.camera_monitor import CameraMonitor
 from citywatch.api.ratelimit import LoginRateLimiter
 from citywatch.api.store_feed import StoreFeed
 from citywatch.config import ApiSettings, CameraConfig, CitywatchConfig
+from citywatch.incidents.acting import IncidentActions
 from citywatch.incidents.lifecycle import IncidentLifecycle
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import UserDirectory
@@ -30,6 +31,8 @@ class ApiContext:
     store: IncidentStore
     users: UserDirectory
     lifecycle: IncidentLifecycle
+    actions: IncidentActions
+    """Every action on an incident, from the REST routes and the dashboard alike."""
     audit: AuditLog
     monitor: CameraMonitor
     limiter: LoginRateLimiter
@@ -59,12 +62,13 @@ class ApiContext:
         """Services over `store` (already migrated) for `config`; `supervisor` when the pipeline runs."""
         api = config.api
         live = supervisor.live if supervisor is not None else LiveHub()
+        users = UserDirectory(store, session_ttl_s=api.session_hours * 3600, password_hasher=password_hasher)
+        lifecycle = IncidentLifecycle(store)
         return cls(
             store=store,
-            users=UserDirectory(
-                store, session_ttl_s=api.session_hours * 3600, password_hasher=password_hasher
-            ),
-            lifecycle=IncidentLifecycle(store),
+            users=users,
+            lifecycle=lifecycle,
+            actions=IncidentActions(store, users, lifecycle),
             audit=AuditLog(store),
             monitor=CameraMonitor(store),
             limiter=LoginRateLimiter(api.login_max_failures, api.login_window_s),

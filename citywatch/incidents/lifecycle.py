@@ -105,58 +105,79 @@ class IncidentLifecycle:
         unit: str | None = None,
     ) -> StoredIncident:
         """Apply a status action (acknowledge, assign, resolve, false_alarm); `user`/`unit` for assign."""
+        return self._store.write(
+            f"{action.value} incident {incident_id}",
+            lambda session: self.change_status_in(
+                session, incident_id, action, actor, note=note, user=user, unit=unit
+            ),
+        )
+
+    def change_status_in(
+        self,
+        session: Session,
+        incident_id: str,
+        action: Action,
+        actor: str,
+        *,
+        note: str | None = None,
+        user: str | None = None,
+        unit: str | None = None,
+    ) -> StoredIncident:
+        """`change_status` inside the caller's transaction (with its audit row, see incidents.acting)."""
         target = STATUS_ACTIONS[action]
         if action is Action.ASSIGN and (user is None) == (unit is None):
             raise LifecycleError("assign needs exactly one of a user or a unit")
-
-        def run(session: Session) -> StoredIncident:
-            row = _locked_row(session, incident_id)
-            if not can_transition(row.status, target):
-                raise TransitionError(
-                    f"cannot {action.value} incident {incident_id}: it is {row.status.value}"
-                )
-            if user is not None and not _active_user_exists(session, user):
-                raise LifecycleError(f"cannot assign incident {incident_id}: no active user {user!r}")
-            now = self._now()
-            previous = row.status
-            row.status = target
-            if row.acknowledged_at is None:
-                row.acknowledged_at, row.acknowledged_by = now, actor
-            details: dict[str, Any] = {}
-            if action is Action.ASSIGN:
-                row.assigned_user, row.assigned_unit = user, unit
-                details = {"user": user} if user is not None else {"unit": unit}
-            session.add(_event(incident_id, now, actor, action, previous, target, note, details))
-            session.flush()
-            return stored_incident(row)
-
-        return self._store.write(f"{action.value} incident {incident_id}", run)
+        row = _locked_row(session, incident_id)
+        if not can_transition(row.status, target):
+            raise TransitionError(f"cannot {action.value} incident {incident_id}: it is {row.status.value}")
+        if user is not None and not _active_user_exists(session, user):
+            raise LifecycleError(f"cannot assign incident {incident_id}: no active user {user!r}")
+        now = self._now()
+        previous = row.status
+        row.status = target
+        if row.acknowledged_at is None:
+            row.acknowledged_at, row.acknowledged_by = now, actor
+        details: dict[str, Any] = {}
+        if action is Action.ASSIGN:
+            row.assigned_user, row.assigned_unit = user, unit
+            details = {"user": user} if user is not None else {"unit": unit}
+        session.add(_event(incident_id, now, actor, action, previous, target, note, details))
+        session.flush()
+        return stored_incident(row)
 
     def add_note(self, incident_id: str, actor: str, note: str) -> IncidentEvent:
-        def run(session: Session) -> IncidentEvent:
-            _locked_row(session, incident_id)  # raises IncidentNotFound
-            event = _event(incident_id, self._now(), actor, Action.NOTE, None, None, note, {})
-            session.add(event)
-            session.flush()
-            return _event_value(event)
+        return self._store.write(
+            f"add a note to incident {incident_id}",
+            lambda session: self.add_note_in(session, incident_id, actor, note),
+        )
 
-        return self._store.write(f"add a note to incident {incident_id}", run)
+    def add_note_in(self, session: Session, incident_id: str, actor: str, note: str) -> IncidentEvent:
+        _locked_row(session, incident_id)  # raises IncidentNotFound
+        event = _event(incident_id, self._now(), actor, Action.NOTE, None, None, note, {})
+        session.add(event)
+        session.flush()
+        return _event_value(event)
 
     def set_locked(
         self, incident_id: str, actor: str, locked: bool, note: str | None = None
     ) -> StoredIncident:
         """Lock (or unlock) the incident's evidence against retention."""
         action = Action.LOCK if locked else Action.UNLOCK
+        return self._store.write(
+            f"{action.value} incident {incident_id}",
+            lambda session: self.set_locked_in(session, incident_id, actor, locked, note),
+        )
 
-        def run(session: Session) -> StoredIncident:
-            row = _locked_row(session, incident_id)
-            if row.locked != locked:
-                row.locked = locked
-                session.add(_event(incident_id, self._now(), actor, action, None, None, note, {}))
-                session.flush()
-            return stored_incident(row)
-
-        return self._store.write(f"{action.value} incident {incident_id}", run)
+    def set_locked_in(
+        self, session: Session, incident_id: str, actor: str, locked: bool, note: str | None = None
+    ) -> StoredIncident:
+        action = Action.LOCK if locked else Action.UNLOCK
+        row = _locked_row(session, incident_id)
+        if row.locked != locked:
+            row.locked = locked
+            session.add(_event(incident_id, self._now(), actor, action, None, None, note, {}))
+            session.flush()
+        return stored_incident(row)
 
     def history(self, incident_id: str) -> list[IncidentEvent]:
         """The incident's events, oldest first."""

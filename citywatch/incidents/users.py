@@ -243,23 +243,29 @@ class UserDirectory:
 
     def principal(self, token: str) -> Principal | None:
         """Who a bearer token (session or API token) stands for, or None if it is not valid now."""
+        return self._store.read("check a credential", lambda session: self.principal_in(session, token))
+
+    def principal_in(self, session: Session, token: str) -> Principal | None:
+        """`principal` inside the caller's transaction, so that an action and the check that allows
+        it see the same rows (incidents.acting)."""
         digest = hash_token(token)
-        now = self._now()
         if token.startswith(SESSION_PREFIX):
             query = (
                 select(UserRow)
                 .join(SessionRow, SessionRow.user_id == UserRow.id)
                 .where(
-                    SessionRow.token_hash == digest, SessionRow.expires_at > now, UserRow.disabled.is_(False)
+                    SessionRow.token_hash == digest,
+                    SessionRow.expires_at > self._now(),
+                    UserRow.disabled.is_(False),
                 )
             )
-            user = self._store.read("check a session", lambda s: s.scalars(query).first())
+            user = session.scalars(query).first()
             return Principal(user.name, Role(user.role), user.id) if user is not None else None
         if token.startswith(TOKEN_PREFIX):
             token_query = select(ApiTokenRow).where(
                 ApiTokenRow.token_hash == digest, ApiTokenRow.revoked_at.is_(None)
             )
-            row = self._store.read("check an API token", lambda s: s.scalars(token_query).first())
+            row = session.scalars(token_query).first()
             return Principal(f"token:{row.name}", Role(row.role)) if row is not None else None
         return None
 

@@ -1,36 +1,16 @@
-"""What operators do to an incident from the dashboard: the same lifecycle, role rules and audit
-entries as the REST API (citywatch.api.routers.incidents), and a message on the dashboard's hub so
-every open page shows the change at once."""
+"""What operators do to an incident from the dashboard: the REST API's own action path
+(citywatch.incidents.acting: the page's credential checked as it is now, the change and its audit
+row in one transaction), and a message on the dashboard's hub so every open page shows the change
+at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from citywatch.incidents.acting import ROLE_OF, ActionInput
 from citywatch.incidents.lifecycle import STATUS_ACTIONS, Action, can_transition
 from citywatch.incidents.store import StoredIncident
-from citywatch.incidents.users import Principal, Role
+from citywatch.incidents.users import Role
 from citywatch.ui.services import UiServices
-
-ROLE_OF: dict[Action, Role] = {
-    Action.ACKNOWLEDGE: Role.OPERATOR,
-    Action.ASSIGN: Role.OPERATOR,
-    Action.RESOLVE: Role.OPERATOR,
-    Action.FALSE_ALARM: Role.OPERATOR,
-    Action.NOTE: Role.OPERATOR,
-    Action.LOCK: Role.SUPERVISOR,
-    Action.UNLOCK: Role.SUPERVISOR,
-}
-
-
-class ActionRefused(PermissionError):
-    """The user's role may not do this."""
-
-
-@dataclass(frozen=True, slots=True)
-class ActionInput:
-    note: str | None = None
-    user: str | None = None
-    unit: str | None = None
+from citywatch.ui.session import UiSession
 
 
 def offered_actions(incident: StoredIncident, role: Role) -> list[Action]:
@@ -48,25 +28,13 @@ def offered_actions(incident: StoredIncident, role: Role) -> list[Action]:
 
 
 def perform(
-    services: UiServices, principal: Principal, incident_id: str, action: Action, data: ActionInput
+    services: UiServices, session: UiSession, incident_id: str, action: Action, data: ActionInput
 ) -> StoredIncident | None:
-    """Do `action`; the incident afterwards (None for a note). Raises ActionRefused or LifecycleError."""
-    if not principal.role.allows(ROLE_OF[action]):
-        raise ActionRefused(f"{action.value} needs the {ROLE_OF[action].value} role")
-    lifecycle = services.context.lifecycle
-    incident: StoredIncident | None
-    if action is Action.NOTE:
-        lifecycle.add_note(incident_id, principal.actor, data.note or "")
-        incident = None
-    elif action in (Action.LOCK, Action.UNLOCK):
-        incident = lifecycle.set_locked(incident_id, principal.actor, action is Action.LOCK, data.note)
-    else:
-        incident = lifecycle.change_status(
-            incident_id, action, principal.actor, note=data.note, user=data.user, unit=data.unit
-        )
-    services.context.audit.record(
-        principal.actor, f"incident.{action.value}", f"incident:{incident_id}", details={"via": "dashboard"}
-    )
+    """Do `action` with the page's credential as it is now (incidents.acting: checked, done and
+    audited in one transaction); the incident afterwards (None for a note). Raises SessionEnded,
+    ActionRefused or the lifecycle's errors."""
+    _, result = services.context.actions.perform(session.token, incident_id, action, data, via="dashboard")
+    incident = result if isinstance(result, StoredIncident) else None
     message = {"id": incident_id, "action": action.value}
     if incident is not None:
         message |= {"status": incident.status.value, "locked": incident.locked}

@@ -16,6 +16,7 @@ from citywatch.api.context import ApiContext
 from citywatch.config import UiSettings
 from citywatch.notifiers.live import LiveHub
 from citywatch.ui import frames
+from citywatch.ui.guard import install_guard
 from citywatch.ui.pages.cameras import cameras_page
 from citywatch.ui.pages.incident import incident_page
 from citywatch.ui.pages.live import live_page
@@ -32,6 +33,7 @@ _HEAD = (
 
 def mount_ui(app: FastAPI, context: ApiContext, settings: UiSettings, config_path: Path | None) -> None:
     install(UiServices(context, settings, config_path, LiveHub()))
+    install_guard()
     app.include_router(frames.router)
     nicegui_app.add_static_files("/ui/static", STATIC_DIR)
     ui.add_head_html(_HEAD, shared=True)

@@ -119,6 +119,8 @@ EN: dict[str, str] = {
     "zones.save": "Save to config",
     "zones.saved": "Zones saved to {path}; they apply when citywatch restarts",
     "zones.invalid": "Not saved: {reason}",
+    "zones.changed": "Not saved: someone else saved this camera's zones after you opened the page. "
+    "Reload the page to see them, then make your change again.",
     "zones.need_points": "A zone needs at least three corners and a name",
     "zones.read_only": "The zones cannot be saved: citywatch was started without a config file",
     "zones.none": "No zones: incidents count anywhere in the picture",
@@ -255,6 +257,7 @@ TH: dict[str, str] = {
     "zones.save": "บันทึกลงไฟล์ตั้งค่า",
     "zones.saved": "บันทึกพื้นที่ลง {path} แล้ว มีผลเมื่อเริ่ม citywatch ใหม่",
     "zones.invalid": "ไม่ได้บันทึก: {reason}",
+    "zones.changed": "ไม่ได้บันทึก: มีผู้อื่นบันทึกพื้นที่ของกล้องนี้หลังจากที่คุณเปิดหน้านี้ โหลดหน้าใหม่เพื่อดูพื้นที่ล่าสุด แล้วแก้ไขอีกครั้ง",
     "zones.need_points": "พื้นที่ต้องมีอย่างน้อยสามมุมและมีชื่อ",
     "zones.read_only": "บันทึกพื้นที่ไม่ได้: citywatch เริ่มทำงานโดยไม่มีไฟล์ตั้งค่า",
     "zones.none": "ไม่มีพื้นที่: นับเหตุการณ์ทั่วทั้งภาพ",

@@ -21,7 +21,10 @@ from citywatch.ui.services import services
 @dataclass(frozen=True)
 class UiSession:
     principal: Principal
+    """Who opened the page (for what it shows); actions check `token` again, as it is then."""
     lang: Language
+    token: str
+    """The session cookie the page was opened with."""
 
     def t(self, key: str, **values: object) -> str:
         return t(key, self.lang, **values)
@@ -43,10 +46,15 @@ def session_of(request: Request) -> UiSession | None:
     if principal is None or principal.user_id is None:
         return None
     stored = user_language(context.store, principal.user_id)
-    return UiSession(principal, language_of(stored, services().settings.default_language))
+    return UiSession(principal, language_of(stored, services().settings.default_language), token)
+
+
+def login_url(request: Request) -> str:
+    """The login page, coming back to the page of `request` afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='')}"
 
 
 def to_login(request: Request) -> RedirectResponse:
     """A redirect to the login page that comes back to this page afterwards."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return RedirectResponse(login_url(request), status_code=303)

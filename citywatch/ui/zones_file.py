@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -15,9 +16,15 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from citywatch.config import ConfigError, Zone, parse_config
 
+_SAVING = threading.Lock()
+
 
 class ZoneFileError(ValueError):
     """The zones could not be saved; the message says why (the file is unchanged)."""
+
+
+class ZonesChanged(ZoneFileError):
+    """Someone else saved this camera's zones since the editor read them (the file is unchanged)."""
 
 
 def _yaml() -> YAML:
@@ -42,8 +49,18 @@ def _zone_node(zone: Zone) -> CommentedMap:
     return node
 
 
-def save_zones(config_path: Path, camera_id: str, zones: list[Zone]) -> None:
-    """Replace the `zones` of camera `camera_id` in the config file. Raises ZoneFileError."""
+def save_zones(config_path: Path, camera_id: str, zones: list[Zone], expected: list[Zone]) -> None:
+    """Replace the `zones` of camera `camera_id` in the config file, if they are still `expected`
+    (what the editor started from; else ZonesChanged, so that one admin's save never silently drops
+    another's). Saves take turns (`_SAVING`: every zone editor of a dashboard runs in its `serve`
+    process). Raises ZoneFileError."""
+    with _SAVING:
+        if zones_of(config_path, camera_id) != expected:
+            raise ZonesChanged(f"the zones of {camera_id} were changed by someone else since they were read")
+        _replace_zones(config_path, camera_id, zones)
+
+
+def _replace_zones(config_path: Path, camera_id: str, zones: list[Zone]) -> None:
     yaml = _yaml()
     try:
         document = yaml.load(config_path.read_text(encoding="utf-8"))

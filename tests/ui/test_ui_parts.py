@@ -106,14 +106,15 @@ def test_zones_are_saved_into_the_config_keeping_everything_else(tmp_path: Path)
     path = tmp_path / "cameras.yaml"
     path.write_text(CONFIG, encoding="utf-8")
     zone = Zone(name="crossing", polygon=[(0.1, 0.2), (0.9, 0.2), (0.5, 0.95)], incident_types=["fall"])
-    save_zones(path, "cam01", [zone])
+    old = zones_of(path, "cam01")
+    save_zones(path, "cam01", [zone], old)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# the command centre's cameras")
     assert "${CITYWATCH_DATA:-var}/citywatch.db   # kept as written" in text
     assert "ถนนสีลม" in text
     assert zones_of(path, "cam01") == [zone]
     assert load_config(path).cameras[0].zones == [zone]
-    save_zones(path, "cam01", [])
+    save_zones(path, "cam01", [], [zone])
     assert zones_of(path, "cam01") == []
 
 
@@ -124,9 +125,9 @@ def test_an_invalid_result_leaves_the_file_unchanged(tmp_path: Path) -> None:
     )
     before = path.read_text(encoding="utf-8")
     with pytest.raises(ZoneFileError, match="fps"):
-        save_zones(path, "cam01", [])
+        save_zones(path, "cam01", [], zones_of(path, "cam01"))
     with pytest.raises(ZoneFileError, match="no camera 'nope'"):
-        save_zones(path, "nope", [])
+        save_zones(path, "nope", [], [])
     assert path.read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == ["cameras.yaml"]  # no temporary file left
 

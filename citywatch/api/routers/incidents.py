@@ -3,11 +3,11 @@ and what operators do to them."""
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 
-from citywatch.api.auth import Context, Operator, Supervisor, Viewer, client_address
+from citywatch.api.auth import Context, Viewer, client_address, require
 from citywatch.api.schemas import (
     Assignment,
     IncidentDetail,
@@ -18,7 +18,14 @@ from citywatch.api.schemas import (
     StatusChange,
 )
 from citywatch.config import CAMERA_ID_MAX_LENGTH, CAMERA_ID_PATTERN
-from citywatch.incidents.lifecycle import Action, IncidentNotFound, LifecycleError, TransitionError
+from citywatch.incidents.acting import ROLE_OF, ActionInput, ActionRefused, SessionEnded
+from citywatch.incidents.lifecycle import (
+    Action,
+    IncidentEvent,
+    IncidentNotFound,
+    LifecycleError,
+    TransitionError,
+)
 from citywatch.incidents.model import IncidentStatus, IncidentType
 from citywatch.incidents.search import CursorError, IncidentFilter, SortKey, as_utc, search
 from citywatch.incidents.store import StoredIncident
@@ -30,6 +37,14 @@ T = TypeVar("T")
 IncidentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 CameraId = Annotated[str, Query(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX_LENGTH)]
 _NOT_FOUND = {404: {"description": "No such incident"}}
+
+
+def _may(action: Action) -> Any:
+    """A route's role check: the least role of `action` (incidents.acting.ROLE_OF, the same table
+    the action checks again inside its transaction)."""
+    return Depends(require(ROLE_OF[action]))
+
+
 _CONFLICT = {409: {"description": "Not allowed in the incident's current status"}}
 
 
@@ -93,76 +108,82 @@ def get_incident(incident_id: IncidentId, principal: Viewer, context: Context) -
 @router.post("/{incident_id}/acknowledge", responses=_NOT_FOUND | _CONFLICT)
 def acknowledge(
     incident_id: IncidentId,
-    principal: Operator,
+    principal: Annotated[Principal, _may(Action.ACKNOWLEDGE)],
     context: Context,
     request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, request, principal, incident_id, Action.ACKNOWLEDGE, body)
+    return _status_action(context, request, incident_id, Action.ACKNOWLEDGE, body)
 
 
 @router.post("/{incident_id}/assign", responses=_NOT_FOUND | _CONFLICT)
 def assign(
-    incident_id: IncidentId, body: Assignment, principal: Operator, context: Context, request: Request
+    incident_id: IncidentId,
+    body: Assignment,
+    principal: Annotated[Principal, _may(Action.ASSIGN)],
+    context: Context,
+    request: Request,
 ) -> IncidentDetail:
     """Assign to a user (by name) or to a unit (free text, e.g. 'Patrol 3')."""
-    return _status_action(
-        context, request, principal, incident_id, Action.ASSIGN, body, user=body.user, unit=body.unit
-    )
+    return _status_action(context, request, incident_id, Action.ASSIGN, body, user=body.user, unit=body.unit)
 
 
 @router.post("/{incident_id}/resolve", responses=_NOT_FOUND | _CONFLICT)
 def resolve(
     incident_id: IncidentId,
-    principal: Operator,
+    principal: Annotated[Principal, _may(Action.RESOLVE)],
     context: Context,
     request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, request, principal, incident_id, Action.RESOLVE, body)
+    return _status_action(context, request, incident_id, Action.RESOLVE, body)
 
 
 @router.post("/{incident_id}/false_alarm", responses=_NOT_FOUND | _CONFLICT)
 def false_alarm(
     incident_id: IncidentId,
-    principal: Operator,
+    principal: Annotated[Principal, _may(Action.FALSE_ALARM)],
     context: Context,
     request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, request, principal, incident_id, Action.FALSE_ALARM, body)
+    return _status_action(context, request, incident_id, Action.FALSE_ALARM, body)
 
 
 @router.post("/{incident_id}/notes", status_code=status.HTTP_201_CREATED, responses=_NOT_FOUND)
 def add_note(
-    incident_id: IncidentId, body: NoteIn, principal: Operator, context: Context, request: Request
+    incident_id: IncidentId,
+    body: NoteIn,
+    principal: Annotated[Principal, _may(Action.NOTE)],
+    context: Context,
+    request: Request,
 ) -> IncidentEventOut:
-    event = _lifecycle(lambda: context.lifecycle.add_note(incident_id, principal.actor, body.note))
-    _audit(context, request, principal, Action.NOTE, incident_id)
+    event = _act(context, request, incident_id, Action.NOTE, ActionInput(note=body.note))
+    assert isinstance(event, IncidentEvent)
     return IncidentEventOut.of(event)
 
 
 @router.post("/{incident_id}/lock", responses=_NOT_FOUND)
 def lock(
     incident_id: IncidentId,
-    principal: Supervisor,
+    principal: Annotated[Principal, _may(Action.LOCK)],
     context: Context,
     request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
     """Keep the evidence: retention never deletes a locked incident's snapshot and clip."""
-    return _lock(context, request, principal, incident_id, True, body)
+    return _status_action(context, request, incident_id, Action.LOCK, body)
 
 
 @router.post("/{incident_id}/unlock", responses=_NOT_FOUND)
 def unlock(
     incident_id: IncidentId,
-    principal: Supervisor,
+    principal: Annotated[Principal, _may(Action.UNLOCK)],
     context: Context,
     request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _lock(context, request, principal, incident_id, False, body)
+    return _status_action(context, request, incident_id, Action.UNLOCK, body)
 
 
 def _get(context: Context, incident_id: str) -> StoredIncident:
@@ -184,6 +205,12 @@ def _detail(context: Context, incident: StoredIncident) -> IncidentDetail:
 def _lifecycle(change: Callable[[], T]) -> T:
     try:
         return change()
+    except SessionEnded:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid or expired credentials", {"WWW-Authenticate": "Bearer"}
+        ) from None
+    except ActionRefused as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     except IncidentNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident") from None
     except TransitionError as exc:
@@ -192,10 +219,22 @@ def _lifecycle(change: Callable[[], T]) -> T:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
+def _act(
+    context: Context, request: Request, incident_id: str, action: Action, data: ActionInput
+) -> StoredIncident | IncidentEvent:
+    """The action through `context.actions`: the credential checked again, the change and its audit
+    row in one transaction."""
+    _, result = _lifecycle(
+        lambda: context.actions.perform(
+            request.state.credential, incident_id, action, data, via="api", ip=client_address(request)
+        )
+    )
+    return result
+
+
 def _status_action(
     context: Context,
     request: Request,
-    principal: Principal,
     incident_id: str,
     action: Action,
     body: StatusChange | Assignment | None,
@@ -203,32 +242,6 @@ def _status_action(
     unit: str | None = None,
 ) -> IncidentDetail:
     note = body.note if body is not None else None
-    incident = _lifecycle(
-        lambda: context.lifecycle.change_status(
-            incident_id, action, principal.actor, note=note, user=user, unit=unit
-        )
-    )
-    _audit(context, request, principal, action, incident_id)
+    incident = _act(context, request, incident_id, action, ActionInput(note, user, unit))
+    assert isinstance(incident, StoredIncident)
     return _detail(context, incident)
-
-
-def _lock(
-    context: Context,
-    request: Request,
-    principal: Principal,
-    incident_id: str,
-    locked: bool,
-    body: StatusChange | None,
-) -> IncidentDetail:
-    note = body.note if body is not None else None
-    incident = _lifecycle(lambda: context.lifecycle.set_locked(incident_id, principal.actor, locked, note))
-    _audit(context, request, principal, Action.LOCK if locked else Action.UNLOCK, incident_id)
-    return _detail(context, incident)
-
-
-def _audit(
-    context: Context, request: Request, principal: Principal, action: Action, incident_id: str
-) -> None:
-    context.audit.record(
-        principal.actor, f"incident.{action.value}", f"incident:{incident_id}", client_address(request)
-    )

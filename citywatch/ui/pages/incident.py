@@ -12,15 +12,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.api.routers.evidence import evidence_path
+from citywatch.incidents.acting import ActionInput, ActionRefused, SessionEnded
 from citywatch.incidents.lifecycle import Action, LifecycleError
 from citywatch.incidents.store import StoredIncident
-from citywatch.ui.actions import ActionInput, ActionRefused, offered_actions, perform
+from citywatch.ui.actions import offered_actions, perform
 from citywatch.ui.components.confirm import confirm
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.report_export import incident_report_html
 from citywatch.ui.services import services
-from citywatch.ui.session import UiSession, session_of, to_login
+from citywatch.ui.session import UiSession, login_url, session_of, to_login
 
 _ACTION_STYLE = {
     Action.ACKNOWLEDGE: ("done", "orange-8"),
@@ -178,7 +179,10 @@ class IncidentView:
         ):
             return
         try:
-            perform(services(), s.principal, self.incident_id, action, data)
+            perform(services(), s, self.incident_id, action, data)
+        except SessionEnded:
+            ui.navigate.to(login_url(ui.context.client.request))
+            return
         except ActionRefused:
             ui.notify(s.t("common.forbidden"), type="negative")
         except LifecycleError as exc:

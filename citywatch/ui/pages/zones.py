@@ -14,12 +14,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.config import DetectionType, Zone
+from citywatch.incidents.acting import ActionRefused, SessionEnded
 from citywatch.incidents.users import Role
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.frames import latest_frame
 from citywatch.ui.services import services
-from citywatch.ui.session import UiSession, session_of, to_login
-from citywatch.ui.zones_file import ZoneFileError, save_zones, zones_of
+from citywatch.ui.session import UiSession, login_url, session_of, to_login
+from citywatch.ui.zones_file import ZoneFileError, ZonesChanged, save_zones, zones_of
 
 _STROKE = 'stroke-width="3"'
 _FILLS = ("#f59e0b", "#3b82f6", "#10b981", "#ef4444", "#8b5cf6", "#ec4899")
@@ -46,6 +47,8 @@ class ZoneEditor:
         self.camera_id = camera_id
         path = services().config_path
         self.zones: list[Zone] = zones_of(path, camera_id) if path is not None else configured
+        self.saved: list[Zone] = list(self.zones)
+        """The zones as the file had them when this editor read or last saved them."""
         self.draft: list[tuple[float, float]] = []
         image = latest_frame(services().context, camera_id)
         s = session
@@ -123,13 +126,30 @@ class ZoneEditor:
         self.show()
 
     async def _save(self) -> None:
-        path = services().config_path
+        context, path = services().context, services().config_path
         assert path is not None
         try:
-            await run.io_bound(save_zones, path, self.camera_id, list(self.zones))
+            principal = await run.io_bound(context.actions.authorize, self.session.token, Role.ADMIN)
+        except SessionEnded:
+            ui.navigate.to(login_url(ui.context.client.request))
+            return
+        except ActionRefused:
+            ui.notify(self.session.t("common.forbidden"), type="negative")
+            return
+        zones = list(self.zones)
+        try:
+            await run.io_bound(save_zones, path, self.camera_id, zones, self.saved)
+        except ZonesChanged:
+            ui.notify(self.session.t("zones.changed"), type="negative", multi_line=True)
+            return
         except ZoneFileError as exc:
             ui.notify(self.session.t("zones.invalid", reason=str(exc)), type="negative", multi_line=True)
             return
+        self.saved = zones
+        details = {"zones": [z.name for z in zones], "file": path.name}
+        await run.io_bound(
+            context.audit.record, principal.actor, "zones.save", f"camera:{self.camera_id}", None, details
+        )
         ui.notify(self.session.t("zones.saved", path=path.name), type="positive")
 
     def show(self) -> None:
