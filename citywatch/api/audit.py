@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from citywatch.incidents.acting import audit_row
 from citywatch.incidents.schema import AuditRow
 from citywatch.incidents.store import IncidentStore
+
+VIEW_WINDOW_S = 600.0
+"""Views of one evidence file by one person within this many seconds are audited once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,27 @@ class AuditLog:
         (incidents.acting). `details` must never hold a secret (password, token)."""
         row = audit_row(datetime.fromtimestamp(self._clock(), UTC), actor, action, target, ip, details or {})
         self._store.write(f"record audit entry {action}", lambda session: session.add(row))
+
+    def record_view(self, actor: str, action: str, target: str, ip: str | None = None) -> bool:
+        """Append a view of evidence unless `actor` viewed `target` within VIEW_WINDOW_S (a player's
+        seeks and a page's reloads are one view; every other request of it is audited, whatever
+        its Range header says). True when an entry was written."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        since = datetime.fromtimestamp(self._clock() - VIEW_WINDOW_S, UTC)
+        recent = (
+            select(AuditRow.id)
+            .where(AuditRow.actor == actor, AuditRow.action == action, AuditRow.target == target)
+            .where(AuditRow.at >= since)
+            .limit(1)
+        )
+
+        def run(session: Session) -> bool:
+            if session.scalars(recent).first() is not None:
+                return False
+            session.add(audit_row(now, actor, action, target, ip, {}))
+            return True
+
+        return self._store.write(f"record audit entry {action}", run)
 
     def entries(
         self,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from citywatch.api.auth import Context, Viewer
+from citywatch.api.auth import Context, Viewer, client_address
 from citywatch.api.context import ApiContext
 from citywatch.api.routers.evidence import evidence_path
 from citywatch.api.routers.incidents import IncidentId
@@ -50,12 +50,14 @@ def _first_frame(path: Path) -> np.ndarray | None:
 
 
 @router.get("/ui/cameras/{camera_id}/frame.jpg", include_in_schema=False)
-def camera_frame(camera_id: str, principal: Viewer, context: Context) -> Response:
+def camera_frame(camera_id: str, principal: Viewer, context: Context, request: Request) -> Response:
+    """The camera's newest picture (audited as a view of the camera, once per VIEW_WINDOW_S)."""
     if camera_id not in {camera.id for camera in context.cameras}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such camera")
     image = latest_frame(context, camera_id)
     if image is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no picture of this camera yet")
+    context.audit.record_view(principal.actor, "camera.view", f"camera:{camera_id}", client_address(request))
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
     if not ok:
         raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, "cannot encode the picture")
@@ -73,12 +75,16 @@ def _thumbnail(path: Path, width: int) -> bytes | None:
 
 
 @router.get("/ui/incidents/{incident_id}/thumb.jpg", include_in_schema=False)
-def incident_thumbnail(incident_id: IncidentId, principal: Viewer, context: Context) -> Response:
-    """A small copy of the snapshot for the feed (the snapshot itself, audited, is /api/.../snapshot).
+def incident_thumbnail(
+    incident_id: IncidentId, principal: Viewer, context: Context, request: Request
+) -> Response:
+    """A small copy of the snapshot for the feed, audited as a view of it (once per VIEW_WINDOW_S).
     Evidence files never change, so the browser may keep it."""
     incident = context.store.get(incident_id)
     path = evidence_path(context.evidence_dir, incident.snapshot_path if incident is not None else None)
     thumbnail = _thumbnail(path, _THUMB_WIDTH) if path is not None else None
     if thumbnail is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot for this incident")
+    target = f"incident:{incident_id}/thumbnail"
+    context.audit.record_view(principal.actor, "evidence.view", target, client_address(request))
     return Response(thumbnail, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})

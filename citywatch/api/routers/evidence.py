@@ -1,7 +1,8 @@
 """Evidence files of an incident, served with HTTP range requests so a browser can seek a clip.
 
-Every view is written to the audit log (once per view: the follow-up range requests a player
-makes while seeking are not). A stored path is only served from inside the evidence folder.
+Every view is written to the audit log, whatever its Range header asks for; the requests of one
+person for one file within `audit.VIEW_WINDOW_S` (a player seeking a clip) are one view. A stored
+path is only served from inside the evidence folder.
 """
 
 from pathlib import Path
@@ -39,11 +40,9 @@ def evidence_file(
     path = evidence_path(context.evidence_dir, relative)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} for this incident")
-    range_header = request.headers.get("range", "")
-    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
-        context.audit.record(
-            principal.actor, "evidence.view", f"incident:{incident_id}/{kind}", client_address(request)
-        )
+    context.audit.record_view(
+        principal.actor, "evidence.view", f"incident:{incident_id}/{kind}", client_address(request)
+    )
     return FileResponse(
         path, media_type=_MEDIA_TYPES[kind], filename=path.name, content_disposition_type="inline"
     )
