@@ -6,6 +6,7 @@ Relative paths are resolved against the folder of the config file; `${VAR}` and 
 are expanded from the environment in every string.
 """
 
+import ipaddress
 import math
 import os
 import re
@@ -618,6 +619,22 @@ class ApiSettings(StrictModel):
         default=5, ge=1, description="Failed logins per user name and address, within the window, before 429."
     )
     login_window_s: float = Field(default=60, gt=0, description="Window of the login failure limit.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (e.g. 10.0.0.5, 10.0.0.0/24) of the reverse proxies in front of "
+        "`citywatch serve`, whose X-Forwarded-For and X-Forwarded-Proto are believed (the client address of "
+        "the audit log and the login limit, https for the cookie). Empty (the default): no such header is "
+        "believed, from anyone; the client address is the connection's.",
+    )
+    docs: bool = Field(
+        default=True,
+        description="Serve the interactive API documentation (/docs, /redoc, /openapi.json) to anyone; "
+        "false hides it (the same schema is in the repository).",
+    )
+    health_version: bool = Field(
+        default=True,
+        description="/api/health (no login) says which citywatch version runs; false leaves it out.",
+    )
     timezone: str = Field(
         default="Asia/Bangkok", description="Time zone of the stats' hours and days (IANA name)."
     )
@@ -630,6 +647,18 @@ class ApiSettings(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+                ) from None
+        return values
 
 
 class UiSettings(StrictModel):

@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from citywatch import __version__
-from citywatch.api.auth import Viewer
+from citywatch.api.auth import SESSION_COOKIE, Viewer
 from citywatch.api.context import ApiContext
 from citywatch.api.metrics import metrics_registry, render
 from citywatch.api.routers import (
@@ -62,12 +64,17 @@ def create_app(context: ApiContext) -> FastAPI:
             context.monitor.stop()
             context.store.dispose()
 
+    docs = context.settings.docs
     app = FastAPI(
         title="citywatch",
         version=__version__,
         description="Incidents, evidence and cameras of a citywatch installation.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    app.add_middleware(SecurityHeaders)
     app.state.context = context
     api = APIRouter(prefix="/api")
     for module in ROUTERS:
@@ -84,6 +91,46 @@ def create_app(context: ApiContext) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StoreError, _store_error)
     return app
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Headers every answer carries, and the cross-site request check.
+
+    A state-changing request (POST, PUT, PATCH, DELETE) that authenticates with the session cookie
+    must come from this site: its Origin (or, without one, its Referer) names this host, else 403.
+    SameSite=Strict already keeps the cookie off other sites' requests in today's browsers; this
+    holds where it does not. Bearer tokens are not sent by browsers on their own and need no check."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        cookie_only = SESSION_COOKIE in request.cookies and "authorization" not in request.headers
+        if request.method not in _SAFE_METHODS and cookie_only and not _same_origin(request):
+            return JSONResponse({"detail": "cross-site request refused"}, status_code=403)
+        response = await call_next(request)
+        for name, value in _HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_HEADERS = {
+    # NiceGUI's pages need inline scripts and Vue's runtime template compiler ('unsafe-eval'); no
+    # script, style or frame comes from anywhere else. Map tiles (ui.tile_url) are images.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; media-src 'self' blob:; "
+    "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _same_origin(request: Request) -> bool:
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return False
+    parts = urlsplit(source)
+    return parts.scheme in ("http", "https") and parts.netloc == request.headers.get("host", "")
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

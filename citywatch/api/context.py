@@ -71,7 +71,7 @@ class ApiContext:
             actions=IncidentActions(store, users, lifecycle),
             audit=AuditLog(store),
             monitor=CameraMonitor(store),
-            limiter=LoginRateLimiter(api.login_max_failures, api.login_window_s),
+            limiter=LoginRateLimiter(store, api.login_max_failures, api.login_window_s),
             cameras=config.cameras,
             evidence_dir=config.storage.evidence_dir,
             settings=api,

@@ -1,59 +1,68 @@
-"""The login rate limit: failed logins counted per (user name, client address) in a sliding window."""
+"""The login rate limit: failed logins counted per (user name, client address) in a sliding window,
+in the database, so one limit holds for every API process and machine over it.
 
-import threading
+Keyed by the pair, a stranger guessing from elsewhere locks out only their own address, never the
+user's: the client address is the peer's, or what a configured trusted proxy says it is
+(`api.trusted_proxies`), never an `X-Forwarded-For` that any client may send.
+"""
+
+from __future__ import annotations
+
+import hashlib
 import time
-from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-_SWEEP_ABOVE = 10_000
-"""Keys kept before old ones are swept out, so guessing many names cannot grow memory for ever."""
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from citywatch.incidents.schema import LoginFailureRow
+from citywatch.incidents.store import IncidentStore
+
+
+def _key(username: str, address: str) -> str:
+    return hashlib.sha256(f"{username}\0{address}".encode()).hexdigest()
 
 
 class LoginRateLimiter:
-    """At most `max_failures` failed logins per key within `window_s`; a success clears the key.
-
-    Kept in memory: one API process guards its own door, and a restart forgetting the count is
-    harmless next to argon2's cost per guess.
-    """
+    """At most `max_failures` failed logins per key within `window_s`; a success clears the key."""
 
     def __init__(
-        self, max_failures: int, window_s: float, clock: Callable[[], float] = time.monotonic
+        self, store: IncidentStore, max_failures: int, window_s: float, clock: Callable[[], float] = time.time
     ) -> None:
+        self._store = store
         self._max = max_failures
         self._window = window_s
         self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
 
     def retry_after(self, username: str, address: str) -> float:
         """Seconds until this key may try again; 0 when it may try now."""
-        with self._lock:
-            failures = self._prune((username, address))
-            if len(failures) < self._max:
-                return 0.0
-            return max(0.0, failures[0] + self._window - self._clock())
+        key, horizon = _key(username, address), self._at(self._clock() - self._window)
+        query = select(func.count(), func.min(LoginFailureRow.at)).where(
+            LoginFailureRow.key_hash == key, LoginFailureRow.at > horizon
+        )
+        count, oldest = self._store.read("count failed logins", lambda s: tuple(s.execute(query).one()))
+        if count < self._max or oldest is None:
+            return 0.0
+        return max(0.0, oldest.timestamp() + self._window - self._clock())
 
     def failed(self, username: str, address: str) -> None:
-        with self._lock:
-            if len(self._failures) > _SWEEP_ABOVE:
-                for key in list(self._failures):
-                    self._prune(key)
-            key = (username, address)
-            self._prune(key)
-            self._failures.setdefault(key, deque()).append(self._clock())
+        """Count a failure (and forget every failure older than the window, of any key)."""
+        now = self._clock()
+
+        def run(session: Session) -> None:
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= self._at(now - self._window)))
+            session.add(LoginFailureRow(key_hash=_key(username, address), at=self._at(now)))
+
+        self._store.write("count a failed login", run)
 
     def succeeded(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((username, address), None)
+        key = _key(username, address)
+        self._store.write(
+            "clear failed logins",
+            lambda s: s.execute(delete(LoginFailureRow).where(LoginFailureRow.key_hash == key)),
+        )
 
-    def _prune(self, key: tuple[str, str]) -> deque[float]:
-        """The key's failures within the window (dropping older ones, and the key when none is left)."""
-        failures = self._failures.get(key)
-        if failures is None:
-            return deque()
-        horizon = self._clock() - self._window
-        while failures and failures[0] <= horizon:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-        return failures
+    @staticmethod
+    def _at(seconds: float) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC)

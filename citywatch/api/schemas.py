@@ -257,4 +257,4 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     database: bool
     pipeline: bool | None = Field(description="Whether the pipeline runs; None when served without one.")
-    version: str
+    version: str | None = Field(description="The citywatch version; None when `api.health_version` is off.")

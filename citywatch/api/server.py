@@ -37,8 +37,18 @@ def serve(
     context = ApiContext.build(config, store, supervisor)
     app = create_app(context)
     mount_ui(app, context, config.ui, config_path)
+    trusted = config.api.trusted_proxies
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=bool(trusted),  # uvicorn believes 127.0.0.1's X-Forwarded-For unless told not to
+            forwarded_allow_ips=trusted or None,
+        )
     )
 
     def stopped_by(signum: int, _frame: FrameType | None) -> None:

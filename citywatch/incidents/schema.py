@@ -186,6 +186,18 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON_TYPE)
 
 
+class LoginFailureRow(Base):
+    """A failed login, kept for the login limit's window (api.ratelimit); `key_hash` is the SHA-256
+    of the user name and client address, so the table holds neither."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CameraStatusRow(Base):
     """The last known health state of each camera, so the API shows it without a running pipeline."""
 

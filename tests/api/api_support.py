@@ -132,5 +132,5 @@ def running_api(db_url: str, folder: Path) -> Iterator[Api]:
         name = f"{role.value}1"
         user = existing.get(name) or context.users.add_user(name, role, PASSWORD)
         tokens[role], _ = context.users.start_session(user)
-    with TestClient(create_app(context)) as client:
+    with TestClient(create_app(context), headers={"Origin": "http://testserver"}) as client:  # as a browser
         yield Api(client, context, store, evidence_dir, tokens)

@@ -23,5 +23,8 @@ def health(context: Context, response: Response) -> HealthOut:
     if not ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return HealthOut(
-        status="ok" if ok else "degraded", database=database, pipeline=pipeline, version=__version__
+        status="ok" if ok else "degraded",
+        database=database,
+        pipeline=pipeline,
+        version=__version__ if context.settings.health_version else None,
     )
