@@ -8,6 +8,7 @@ each camera along, so a stalled camera or a slow model never blocks decoding of 
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -214,6 +215,9 @@ class Supervisor:
         return self.workers[camera_id].ring.frames_between(start, end)
 
     def start(self) -> None:
+        repaired = self.store.repair_interrupted(list(self.workers), time.time())
+        if repaired:
+            log.warning("closed %d incidents a pipeline left open when it died: %s", len(repaired), repaired)
         self.notifier.start()
         self.sink.start()
         self.scheduler.start()

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -221,8 +221,41 @@ class IncidentStore:
         return previous.group_id or previous.id
 
     def set_clip(self, incident_id: str, clip_path: str | None, evidence_error: str | None = None) -> bool:
-        """Record the clip (or why there is none); False when there is no such incident."""
-        return self._update(incident_id, "set clip of", clip_path=clip_path, evidence_error=evidence_error)
+        """Record the clip (or why there is none: added to an earlier error, such as the snapshot's,
+        never in its place); False when there is no such incident."""
+
+        def run(session: Session) -> bool:
+            row = session.get(IncidentRow, incident_id)
+            if row is None:
+                return False
+            row.clip_path = clip_path
+            if evidence_error is not None:
+                row.evidence_error = "; ".join(e for e in (row.evidence_error, evidence_error) if e)
+            return True
+
+        return self._write(f"set clip of incident {incident_id}", run)
+
+    def repair_interrupted(self, camera_ids: Sequence[str], now: float) -> list[str]:
+        """Incidents of `camera_ids` that a pipeline left open when it died (kill -9, power cut):
+        not ended, their clip neither written nor failed. Called when a pipeline for those cameras
+        starts (so none of them is really open); each is closed at its start time and says why it
+        has no clip. Returns their ids."""
+        note = f"no clip: citywatch stopped before writing it (repaired at restart, {_utc(now).isoformat()})"
+
+        def run(session: Session) -> list[str]:
+            query = select(IncidentRow).where(
+                IncidentRow.camera_id.in_(list(camera_ids)),
+                IncidentRow.ended_at.is_(None),
+                IncidentRow.clip_path.is_(None),
+                IncidentRow.evidence_error.is_(None),
+            )
+            rows = list(session.scalars(query))
+            for row in rows:
+                row.ended_at = row.started_at
+                row.evidence_error = note
+            return [row.id for row in rows]
+
+        return self._write("repair incidents left open", run) if camera_ids else []
 
     def close(self, incident_id: str, ended_at: float) -> bool:
         """Mark the incident ended at `ended_at` (epoch seconds); False when there is no such incident."""
