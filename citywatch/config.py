@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from citywatch.incidents.model import DETECTION_TYPES, IncidentType
 
@@ -585,6 +587,20 @@ class StorageSettings(StrictModel):
     retention_days: float = Field(default=30, gt=0, description="Evidence older than this is deleted.")
     retention_max_gb: float = Field(default=50, gt=0, description="Evidence beyond this size is deleted.")
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                f"{value!r} is not a database URL (sqlite:///file.db or postgresql+psycopg://...)"
+            ) from None
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"database {backend!r} is not supported: use sqlite or postgresql")
+        return value
+
 
 class EvidenceSettings(StrictModel):
     pre_roll_s: float = Field(default=5, ge=0, le=60, description="Seconds of clip before the incident.")
@@ -848,17 +864,49 @@ class CitywatchConfig(StrictModel):
         return camera.motion or self.motion
 
 
-_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ENV_PATTERN = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+"""`${VAR}`, `${VAR:-default}`; `$${...}` is the literal text `${...}` (how the zone editor writes a
+name that holds one)."""
 
 
-def _expand_env(value: Any) -> Any:
+def escape_env(text: str) -> str:
+    """`text` written so that loading the config gives it back as it is (no variable expanded)."""
+    return text.replace("${", "$${")
+
+
+def _expand_env(value: Any, where: str, unset: list[str]) -> Any:
+    """`value` with every `${VAR}` replaced; a variable without a default that is not set is added
+    to `unset` (with the key it is in) instead of silently becoming empty."""
     if isinstance(value, str):
-        return _ENV_PATTERN.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+
+        def replace(match: re.Match[str]) -> str:
+            escaped, name, default = match.groups()
+            if escaped:
+                return match.group(0)[1:]
+            if name in os.environ:
+                return os.environ[name]
+            if default is None:
+                hint = f"${{{name}:-default}}"
+                unset.append(f"{where}: environment variable {name} is not set (or write {hint})")
+                return ""
+            return default
+
+        return _ENV_PATTERN.sub(replace, value)
     if isinstance(value, list):
-        return [_expand_env(v) for v in value]
+        return [_expand_env(v, f"{where}[{i}]", unset) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {k: _expand_env(v) for k, v in value.items()}
+        return {k: _expand_env(v, f"{where}.{k}" if where else str(k), unset) for k, v in value.items()}
     return value
+
+
+def expand_env(raw: Any, source: str, where: str = "") -> Any:
+    """`raw` (parsed YAML) with its environment variables expanded as a config is; ConfigError
+    naming each variable that is not set."""
+    unset: list[str] = []
+    expanded = _expand_env(raw, where, unset)
+    if unset:
+        raise ConfigError("\n".join(f"{source}: key {line}" for line in unset))
+    return expanded
 
 
 def _location_of(error: dict[str, Any], raw: dict[str, Any]) -> str:
@@ -881,7 +929,7 @@ def parse_config(raw: Any, source: str = "<config>", base_dir: Path | None = Non
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(raw).__name__}")
-    raw = _expand_env(raw)
+    raw = expand_env(raw, source)
     try:
         config = CitywatchConfig.model_validate(raw)
     except ValidationError as exc:
@@ -897,6 +945,11 @@ def load_config(path: str | Path) -> CitywatchConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: line {line} is not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
     try:

@@ -13,7 +13,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from citywatch.config import CitywatchConfig, load_config
+from pydantic import ValidationError
+
+from citywatch.config import CitywatchConfig, ConfigError, StorageSettings, load_config
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory, UserError
 
@@ -22,7 +24,10 @@ def _config(args: argparse.Namespace) -> CitywatchConfig:
     """The config of --config (defaults without one), with --db over its database URL."""
     config = load_config(args.config) if args.config else CitywatchConfig()
     if getattr(args, "db", None):
-        storage = config.storage.model_copy(update={"database_url": args.db})
+        try:
+            storage = StorageSettings.model_validate(config.storage.model_dump() | {"database_url": args.db})
+        except ValidationError as exc:
+            raise ConfigError(f"--db: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
         config = config.model_copy(update={"storage": storage})
     return config
 

@@ -14,9 +14,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from citywatch.incidents.lifecycle import Action, IncidentEvent
 from citywatch.incidents.model import IncidentStatus, IncidentType
 from citywatch.incidents.store import StoredIncident
-from citywatch.incidents.users import ApiToken, Role, User
+from citywatch.incidents.users import NAME_PATTERN, ApiToken, Role, User
 
-NAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
 UnitName = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]

@@ -140,7 +140,7 @@ class IncidentStore:
         if self._engine.dialect.name == "sqlite":
             database = self._engine.url.database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                _database_folder(Path(database).parent)
             _configure_sqlite(self._engine, sqlite_busy_timeout_ms)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._retries = retries
@@ -396,6 +396,20 @@ class IncidentStore:
                 attempt += 1
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot {action} in {where}: {exc}") from exc
+
+
+def _database_folder(folder: Path) -> None:
+    """The SQLite file's folder: made when only it is missing (a fresh `var/`), said in the log;
+    a path whose parent does not exist either is a mistake, not a folder tree to invent."""
+    if folder.is_dir():
+        return
+    if not folder.parent.is_dir():
+        raise StoreError(f"the database folder {folder} does not exist (nor does {folder.parent})")
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise StoreError(f"cannot make the database folder {folder}: {exc.strerror}") from None
+    log.warning("made the database folder %s", folder)
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -20,12 +21,15 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from citywatch.incidents.schema import ApiTokenRow, SessionRow, UserRow
 from citywatch.incidents.store import IncidentStore, StoreError
+
+NAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
+"""A user or token name: what the login form and the API take."""
 
 
 class Role(StrEnum):
@@ -110,8 +114,10 @@ class UserDirectory:
         return self._hasher.hash("not a password of anyone")
 
     def add_user(self, name: str, role: Role, password: str) -> User:
-        if not name or len(name) > 64:
-            raise UserError("a user name has 1 to 64 characters")
+        """A new user; the name as the login form takes it (NAME_PATTERN), and no other user's name
+        in another case (`ADMIN` beside `admin` would be two people nobody can tell apart)."""
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise UserError(f"{name!r} is not a user name: 1 to 64 of letters, digits and _ . @ -")
         if len(password) < 8:
             raise UserError("a password has at least 8 characters")
         row = UserRow(
@@ -122,6 +128,11 @@ class UserDirectory:
         )
 
         def run(session: Session) -> User:
+            same = session.scalars(
+                select(UserRow.name).where(func.lower(UserRow.name) == name.lower())
+            ).first()
+            if same is not None:
+                raise UserError(f"user {name!r} already exists" + ("" if same == name else f" as {same!r}"))
             session.add(row)
             session.flush()
             return _user(row)

@@ -14,7 +14,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from citywatch.config import ConfigError, Zone, parse_config
+from citywatch.config import ConfigError, Zone, escape_env, expand_env, parse_config
 
 _SAVING = threading.Lock()
 
@@ -42,7 +42,7 @@ def _flow(values: list[float]) -> CommentedSeq:
 
 def _zone_node(zone: Zone) -> CommentedMap:
     node = CommentedMap()
-    node["name"] = zone.name
+    node["name"] = escape_env(zone.name)  # a name with ${...} in it is a name, not a variable
     node["polygon"] = _flow([_flow([round(x, 4), round(y, 4)]) for x, y in zone.polygon])
     if zone.incident_types is not None:
         node["incident_types"] = _flow(list(zone.incident_types))
@@ -102,7 +102,8 @@ def _write_atomically(path: Path, text: str) -> None:
 def zones_of(config_path: Path, camera_id: str) -> list[Zone]:
     """The camera's zones as the file has them now (the editor starts from these)."""
     document = YAML(typ="safe").load(config_path.read_text(encoding="utf-8")) or {}
-    for camera in document.get("cameras") or []:
+    for index, camera in enumerate(document.get("cameras") or []):
         if isinstance(camera, dict) and camera.get("id") == camera_id:
-            return [Zone.model_validate(zone) for zone in camera.get("zones") or []]
+            zones = expand_env(camera.get("zones") or [], str(config_path), f"cameras[{index}].zones")
+            return [Zone.model_validate(zone) for zone in zones]
     return []
