@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -134,3 +135,35 @@ def running_api(db_url: str, folder: Path) -> Iterator[Api]:
         tokens[role], _ = context.users.start_session(user)
     with TestClient(create_app(context), headers={"Origin": "http://testserver"}) as client:  # as a browser
         yield Api(client, context, store, evidence_dir, tokens)
+
+
+def fuzz_operations(app: Any, context: ApiContext, excluded: set[str], examples: int = 15) -> int:
+    """schemathesis over every operation of `app`'s OpenAPI schema (but `excluded` paths), as an
+    admin, failing at the first request that gets a server error (5xx); returns how many operations
+    were fuzzed. The token is fresh for each request: a generated DELETE /api/tokens/{id} may revoke one."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    fuzzed = 0
+    for operation in operations:
+        if operation.path in excluded:
+            continue
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
+        def no_server_error(case: schemathesis.Case) -> None:
+            _, secret = context.users.create_token(f"fuzz{next(_FUZZ_TOKENS)}", Role.ADMIN, "test")
+            response = case.call(headers={"Authorization": f"Bearer {secret}"})
+            case.validate_response(response, checks=[not_a_server_error])
+
+        no_server_error()
+        fuzzed += 1
+    return fuzzed
+
+
+_FUZZ_TOKENS = itertools.count(1)
