@@ -169,3 +169,14 @@ def _draw_zone(driver: WebDriver, name: str) -> None:
         ).click().perform()
     wait_for(driver, "input[data-test=zone-name]").send_keys(name)
     wait_for(driver, "[data-test=zone-add]").click()
+
+
+def test_the_login_page_does_not_send_the_browser_to_another_host(server: Server, driver: WebDriver) -> None:
+    """The probe's link: a tab after the first slash, which browsers drop, made //127.0.0.1:18099/phish."""
+    name = _user(server, Role.VIEWER)
+    driver.get(f"{server.url}/login?next=%2F%09%2F127.0.0.1%3A18099%2Fphish")
+    wait_for(driver, "input[data-test=username]").send_keys(name)
+    wait_for(driver, "input[data-test=password]").send_keys(PASSWORD)
+    wait_for(driver, "[data-test=login]").click()
+    wait_for(driver, "[data-test=whoami]", 15)
+    assert driver.current_url.startswith(server.url + "/"), driver.current_url
