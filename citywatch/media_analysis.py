@@ -41,13 +41,13 @@ class MediaError(ValueError):
     """A file that cannot be read as an image or a video; the message names it."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class FrameReport:
     frame: Frame
     detections: dict[str, sv.Detections]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class MediaReport:
     path: Path
     frames: list[FrameReport] = field(default_factory=list)

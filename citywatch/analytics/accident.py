@@ -75,13 +75,13 @@ class Finding:
     confidence: float = 0.0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Episode:
     incident: Incident
     tracks: frozenset[int]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _State:
     """What the video rules remember of one camera."""
 

@@ -11,7 +11,7 @@ from citywatch.incidents.model import Incident, IncidentType
 from citywatch.video.frame import Frame
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class AnalysisInput:
     """One analysed frame of one camera with what each detector role found in it.
 
@@ -24,7 +24,7 @@ class AnalysisInput:
     tracks: sv.Detections | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class IncidentRaised:
     incident: Incident
 

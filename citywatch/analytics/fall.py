@@ -48,7 +48,7 @@ FORGET_AFTER_S = 30.0
 """A track unseen this long is dropped (its open incident, if any, ends)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _TrackState:
     """What the temporal rule remembers about one person track."""
 

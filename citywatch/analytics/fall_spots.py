@@ -30,7 +30,7 @@ STOOD_THERE_OVERLAP = 0.2
 CLEAR_AFTER_S = 10.0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class FallSpot:
     box: np.ndarray
     confidence: float

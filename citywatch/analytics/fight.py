@@ -55,7 +55,7 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Episode:
     """One fight: the person tracks seen in it, where it last was, and when it last fought."""
 

@@ -173,7 +173,7 @@ class GroupSettings:
     history_s: float = 1.2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Observation:
     """One track in one analysed frame."""
 
@@ -192,7 +192,7 @@ class Observation:
     flows" cue) and the spread of flow speeds (std over mean). NaN where there is no flow."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Group:
     """A group of close person tracks in the current frame and its feature row."""
 

@@ -81,7 +81,7 @@ def track_ids(detections: sv.Detections, tracks: sv.Detections | None) -> np.nda
     return ids
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _RiderTrack:
     motorcycle_id: int
     offset: np.ndarray

@@ -67,7 +67,7 @@ def touches_border(xyxy: np.ndarray, width: int, height: int) -> bool:
     return x1 <= BORDER_PX or y1 <= BORDER_PX or x2 >= width - BORDER_PX or y2 >= height - BORDER_PX
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class TrackMotion:
     """Recent positions of one track, and what they say about its speed and heading."""
 

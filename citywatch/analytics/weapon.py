@@ -73,7 +73,7 @@ LOOSE_REACH = 1.5
 of the newer box's longer side (a held-up gun moves with its hand between analysed frames)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Weapons:
     """The weapons of one frame: boxes [N, 4] xyxy, confidences [N], subtypes [N] (gun/knife/blunt)."""
 
@@ -174,7 +174,7 @@ class Holding:
     """'body' or 'hand'."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _TrackState:
     recent: deque[tuple[str, float] | None]
     """Per analysed frame the track was seen in: (subtype, confidence) of the weapon it held, or None."""
@@ -182,7 +182,7 @@ class _TrackState:
     incident: Incident | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Sighting:
     """The most confident loose weapon of one frame."""
 

@@ -26,7 +26,7 @@ class BoxDatasetError(ValueError):
     """A YOLO dataset folder that cannot be read; the message names the file."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class YoloImage:
     image: Path
     boxes: np.ndarray

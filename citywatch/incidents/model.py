@@ -49,7 +49,7 @@ class EvidenceBox:
     confidence: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Incident:
     """Something an operator must see.
 

@@ -33,7 +33,7 @@ _STOP = object()
 _RETRY_EVERY_S = 2.0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _PendingClip:
     incident: Incident
     due_at: float

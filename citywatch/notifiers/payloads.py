@@ -14,7 +14,7 @@ from citywatch.notifiers.routing import severity_of
 from citywatch.video.state import StateChange
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class IncidentNotice:
     """What channels need of a stored incident (no frame, no boxes)."""
 

@@ -36,7 +36,7 @@ SAME_CROP_IOU = 0.9
 """Two crops of one frame this close are one crop to the pose memo (see _LastFrameMemo)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Poses:
     """N people's keypoints in frame pixels.
 

@@ -30,7 +30,7 @@ class BatchDetector(Protocol):
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[sv.Detections]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InferenceJob:
     """One frame and the detector roles to run on it.
 
@@ -44,7 +44,7 @@ class InferenceJob:
     submitted_at: float = field(default_factory=time.monotonic)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InferenceResult:
     """Detections per role; a role whose detector failed is missing and named in `error`."""
 

@@ -53,7 +53,7 @@ DATA_ATTRIBUTION = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Frame:
     """One labelled frame: its file, camera and the person boxes of the label file in pixels."""
 
@@ -67,7 +67,7 @@ class Frame:
         return len(self.fall_boxes) > 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Samples:
     """Feature rows, their labels (1 fall, 0 not, -1 ambiguous), frame index and camera of each,
     and whether a row came from what the analyzer sees (False: a labelled box added for training)."""

@@ -67,7 +67,7 @@ class Clip:
         return self.label == "fight"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class ReplayedFrame:
     """One analysed frame of a clip as the analyzer sees it: its time, the person track ids, and
     each group's track ids, boxes and feature row."""
@@ -79,7 +79,7 @@ class ReplayedFrame:
     features: np.ndarray
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Rows:
     features: np.ndarray
     labels: np.ndarray

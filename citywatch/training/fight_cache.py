@@ -33,7 +33,7 @@ POSE_MIN_CONFIDENCE = 0.0
 when replaying."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class CachedFrame:
     index: int
     timestamp: float

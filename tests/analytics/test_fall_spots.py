@@ -58,3 +58,15 @@ def test_the_episode_ends_after_the_fall_boxes_stop_and_a_new_fall_raises_again(
 def test_spots_follow_a_box_that_moves_a_little() -> None:
     drifting = [(LYING + np.array([i * 3, 0, i * 3, 0], np.float32), NOBODY) for i in range(8)]
     assert run([(NOBODY, STANDING)] * 2 + drifting) == [(6, "raised")]
+
+
+def test_a_spot_cleared_behind_another_is_forgotten_without_error() -> None:
+    """The held-out compilation's case: two spots, the second one goes stale while the first is still
+    seen. Removing it compared the first spot's numpy box with `==` (ValueError), so that camera's fall
+    analyzer raised on every later frame."""
+    spots = FallSpots(FallThresholds())
+    both = np.concatenate([LYING, ELSEWHERE])
+    run([(both, NOBODY)] * 2, spots)
+    steps = int(CLEAR_AFTER_S / STEP) + 2
+    run([(LYING, NOBODY)] * steps, spots, start=2 * STEP)  # ELSEWHERE is not seen again
+    assert [s.box.tolist() for s in spots.spots] == LYING.tolist()
