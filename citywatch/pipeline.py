@@ -6,6 +6,7 @@ thread, storing on the sink's thread; the dispatcher thread here only moves the 
 each camera along, so a stalled camera or a slow model never blocks decoding of the others.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 
 from citywatch.analytics.base import (
     AnalysisInput,
-    Analyzer,
     IncidentEnded,
     IncidentEvent,
     IncidentRaised,
@@ -23,6 +23,7 @@ from citywatch.analytics.base import (
     roles_for,
     thresholds_at_frame_rate,
 )
+from citywatch.analytics.isolation import IsolatedAnalyzer
 from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
 from citywatch.incidents.evidence import EvidenceWriter
 from citywatch.incidents.model import Incident, IncidentType
@@ -84,8 +85,9 @@ class CameraWorker:
         self.sampler = Sampler(camera.analytics_fps)
         self.motion = MotionGate(config.motion_for(camera))
         thresholds = thresholds_at_frame_rate(config.thresholds_for(camera), camera.analytics_fps)
-        self.analyzers: list[Analyzer] = [
-            create_analyzer(t, camera, thresholds, models) for t in sorted(incident_types_of(camera))
+        self.analyzers = [
+            IsolatedAnalyzer(camera.id, t, functools.partial(create_analyzer, t, camera, thresholds, models))
+            for t in sorted(incident_types_of(camera))
         ]
         self.roles = tuple(sorted({role for a in self.analyzers for role in a.roles}))
         self.tracker = ObjectTracker(camera.analytics_fps) if TRACKED_ROLE in self.roles else None
@@ -121,18 +123,8 @@ class CameraWorker:
         if self.tracker is not None and TRACKED_ROLE in result.detections:
             tracks = self.tracker.update(result.detections[TRACKED_ROLE], frame.timestamp)
         analysis = AnalysisInput(frame, result.detections, tracks)
-        for analyzer in self.analyzers:
-            try:
-                events = analyzer.update(analysis)
-            except Exception:
-                log.exception(
-                    "camera %s: %s analyzer failed on frame %d",
-                    self.camera.id,
-                    analyzer.incident_type,
-                    analysis.frame.index,
-                )
-                continue
-            for event in events:
+        for analyzer in self.analyzers:  # each isolated: a failure resets it and raises nothing
+            for event in analyzer.update(analysis):
                 self._emit(event)
 
     def _on_state(self, change: StateChange) -> None:
@@ -230,6 +222,15 @@ class Supervisor:
             len(self.workers),
             ", ".join(sorted({r for w in self.workers.values() for r in w.roles})) or "none",
         )
+
+    def failing_analyzers(self, now: float) -> dict[str, str]:
+        """'camera/type' -> last error, for each analyzer that failed again after a reset lately."""
+        return {
+            f"{camera_id}/{analyzer.incident_type.value}": analyzer.health.last_error or ""
+            for camera_id, worker in self.workers.items()
+            for analyzer in worker.analyzers
+            if analyzer.health.failing(now)
+        }
 
     @property
     def running(self) -> bool:

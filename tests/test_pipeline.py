@@ -1,5 +1,6 @@
 """The whole pipeline on real clips: cameras in, incidents with evidence out."""
 
+import time
 from pathlib import Path
 
 import av
@@ -213,3 +214,28 @@ def _offline_rows(config: CitywatchConfig, open_only: bool):
         return store.list(type=IncidentType.CAMERA_OFFLINE, open_only=open_only)
     finally:
         store.dispose()
+
+
+@pytest.mark.slow
+def test_an_analyzer_that_keeps_failing_on_one_camera_costs_only_that(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fire analyzer raises on every frame of one camera (a bug it hits there): the other camera,
+    on the same video, still raises its fire incident; the failures are counted and reported."""
+    from citywatch.analytics import fire
+
+    original = fire.FireAnalyzer.update
+
+    def broken_on_one_camera(self, analysis):
+        if analysis.frame.camera_id == "bad-cam":
+            raise ValueError("The truth value of an array with more than one element is ambiguous")
+        return original(self, analysis)
+
+    monkeypatch.setattr(fire.FireAnalyzer, "update", broken_on_one_camera)
+    config = make_config(tmp_path, [camera("good-cam", FIRE_CLIP), camera("bad-cam", FIRE_CLIP)])
+    supervisor = run(config, 9)
+    assert [i.camera_id for i in stored(config) if i.type is IncidentType.FIRE] == ["good-cam"]
+    bad = supervisor.workers["bad-cam"].analyzers[0].health
+    assert bad.failures >= 5 and "ValueError" in (bad.last_error or "")
+    assert supervisor.workers["good-cam"].analyzers[0].health.failures == 0
+    assert list(supervisor.failing_analyzers(time.time())) == ["bad-cam/fire"]

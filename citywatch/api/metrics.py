@@ -34,7 +34,14 @@ class CitywatchCollector(Collector):
         detections = CounterMetricFamily(
             "citywatch_detections", "Detector boxes per camera", labels=["camera"]
         )
+        failures = CounterMetricFamily(
+            "citywatch_analyzer_failures",
+            "Analyzer exceptions per camera and incident type (each reset that analyzer's state)",
+            labels=["camera", "type"],
+        )
         for camera_id, worker in supervisor.workers.items():
+            for analyzer in worker.analyzers:
+                failures.add_metric([camera_id, analyzer.incident_type.value], analyzer.health.failures)
             counters = worker.counters
             source = worker.source.stats
             for stage, value in (
@@ -49,6 +56,7 @@ class CitywatchCollector(Collector):
             detections.add_metric([camera_id], counters.detections)
         yield frames
         yield detections
+        yield failures
         scheduler = supervisor.scheduler.stats
         queue = GaugeMetricFamily("citywatch_queue_depth", "Items waiting per queue", labels=["queue"])
         queue.add_metric(["inference"], scheduler.queue_depth)

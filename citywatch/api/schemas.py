@@ -257,3 +257,8 @@ class HealthOut(BaseModel):
     database: bool
     pipeline: bool | None = Field(description="Whether the pipeline runs; None when served without one.")
     version: str | None = Field(description="The citywatch version; None when `api.health_version` is off.")
+    failing_analyzers: dict[str, str] = Field(
+        default_factory=dict,
+        description="'camera/type' -> last error of each analyzer that keeps failing (it is reset and goes "
+        "on; the rest of the pipeline is unaffected).",
+    )

@@ -4,6 +4,7 @@ Each worker process loads the models once and then takes items one by one; resul
 the order of labels.csv whatever the order they finish in.
 """
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -18,6 +19,8 @@ from citywatch.media_analysis import MediaAnalyzer, MediaError, required_models,
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.second_stage import load_second_stage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,10 @@ def analyse_item(analyzer: MediaAnalyzer, folder: Path, item: LabelledItem) -> I
         report = analyzer.analyse(folder / item.file)
     except MediaError as exc:
         return ItemResult(item, seconds=time.perf_counter() - started, error=str(exc))
+    except Exception as exc:  # a bug on one item: listed as a failure with its cause, the run goes on
+        log.exception("%s: the analysis raised", item.file)
+        error = f"{folder / item.file}: the analysis raised {type(exc).__name__}: {exc}"
+        return ItemResult(item, seconds=time.perf_counter() - started, error=error)
     incidents: dict[IncidentType, list[float]] = {}
     for incident in report.incidents:
         incidents.setdefault(incident.type, []).append(float(incident.confidence))

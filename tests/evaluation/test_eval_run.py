@@ -114,3 +114,30 @@ def test_box_scoring_of_a_chosen_role(tmp_path: Path) -> None:
         assert report["per_class"]["knife"]["targets"] >= 3
     assert models[None] == "coco-yolov8n-int8-640" and models["weapon"].startswith("weapon-yolov8n")
     assert main(["eval", str(tmp_path), "--boxes", "--types", "weapon", "--role", "fire_smoke"]) == 2
+
+
+def test_an_item_whose_analysis_raises_is_a_failure_and_the_run_goes_on(
+    small_fire_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """As the fall analyzer's numpy `==` did on one held-out video: that item is listed with the
+    exception, every other item is still scored."""
+    from citywatch.analytics import fire
+
+    original, calls = fire.FireAnalyzer.update, []
+
+    def second_item_fails(self, analysis):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("The truth value of an array with more than one element is ambiguous")
+        return original(self, analysis)
+
+    monkeypatch.setattr(fire.FireAnalyzer, "update", second_item_fails)
+    out = tmp_path / "report.json"
+    assert main(["eval", str(small_fire_set), "--types", "fire", "--out", str(out)]) == 0
+    items = json.loads(out.read_text())["items"]
+    failed = [i for i in items if "error" in i]
+    assert [i["file"] for i in failed] == [items[1]["file"], "broken.jpg"]
+    assert "the analysis raised ValueError: The truth value" in failed[0]["error"]
+    fire_counts = json.loads(out.read_text())["per_type"]["fire"]
+    assert fire_counts["tp"] + fire_counts["fn"] + fire_counts["fp"] + fire_counts["tn"] == 4
+    assert "2 failures" in capsys.readouterr().out

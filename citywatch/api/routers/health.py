@@ -1,5 +1,7 @@
 """Liveness for load balancers and monitoring: no authentication, no details beyond up or down."""
 
+import time
+
 from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
@@ -18,7 +20,9 @@ def health(context: Context, response: Response) -> HealthOut:
         database = True
     except StoreError:
         database = False
-    pipeline = None if context.supervisor is None else context.supervisor.running
+    supervisor = context.supervisor
+    pipeline = None if supervisor is None else supervisor.running
+    failing = {} if supervisor is None else supervisor.failing_analyzers(time.time())
     ok = database and pipeline is not False
     if not ok:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
@@ -27,4 +31,5 @@ def health(context: Context, response: Response) -> HealthOut:
         database=database,
         pipeline=pipeline,
         version=__version__ if context.settings.health_version else None,
+        failing_analyzers=failing,
     )
