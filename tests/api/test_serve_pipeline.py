@@ -104,6 +104,7 @@ def test_serve_with_the_pipeline_end_to_end(tmp_path: Path) -> None:
             "database": True,
             "pipeline": True,
             "version": None,
+            "failing_analyzers": {},
         }
         login = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
         token = login.json()["token"]

@@ -80,4 +80,5 @@ def test_metrics_count_stored_incidents_and_health_is_public(api: Api) -> None:
         "database": True,
         "pipeline": None,
         "version": "x",
+        "failing_analyzers": {},
     }
