@@ -48,6 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"stored {stats.incidents_stored} incidents, wrote {stats.clips_written} clips "
         f"({stats.evidence_errors} evidence errors, {stats.outbox} not stored)"
     )
+    if supervisor.fatal is not None:
+        print(f"citywatch: {supervisor.fatal}; stopped (restart it)", file=sys.stderr)
+        return 1
     return 0 if stats.outbox == 0 else 1
 
 

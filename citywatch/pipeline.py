@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 _DISPATCH_INTERVAL_S = 0.01
 
 
+WATCHDOG_EVERY_S = 1.0
+"""How often the watchdog looks at every thread of the pipeline."""
+
+
 @dataclass(slots=True)
 class CameraCounters:
     frames_offered: int = 0
@@ -202,6 +206,11 @@ class Supervisor:
         }
         self._stop = threading.Event()
         self._dispatcher: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
+        self.fatal: str | None = None
+        """Why the watchdog stopped the pipeline; None while it runs or after a requested stop."""
+        self.on_fatal: list[Callable[[str], None]] = []
+        """Called (on the watchdog thread) with `fatal` when it stops the pipeline."""
 
     def _clip_frames(self, camera_id: str, start: float, end: float) -> Sequence[Frame]:
         return self.workers[camera_id].ring.frames_between(start, end)
@@ -217,11 +226,40 @@ class Supervisor:
             worker.source.start()
         self._dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
         self._dispatcher.start()
+        self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        self._watchdog.start()
         log.info(
             "citywatch running: %d cameras, detectors %s",
             len(self.workers),
             ", ".join(sorted({r for w in self.workers.values() for r in w.roles})) or "none",
         )
+
+    def stages(self) -> dict[str, bool]:
+        """Each thread of the pipeline -> whether it runs as it should (stopped on purpose counts)."""
+        stages = {
+            "dispatcher": self._dispatcher is None or self._dispatcher.is_alive() or self._stop.is_set(),
+            "inference-scheduler": self.scheduler.thread_alive,
+            "event-sink": self.sink.thread_alive,
+        }
+        dead_notifiers = set(self.notifier.dead_threads())
+        stages["notifier"] = "notifier" not in dead_notifiers
+        stages |= {name: False for name in dead_notifiers - {"notifier"}}
+        stages |= {f"camera-{camera_id}": w.source.threads_alive for camera_id, w in self.workers.items()}
+        return stages
+
+    def _watch(self) -> None:
+        """The watchdog: a thread that died while it should run stops the pipeline, with the reason
+        in `fatal` and the log, so that the process exits non-zero and systemd or the container
+        starts it again (a half-dead pipeline would look alive while it misses incidents)."""
+        while not self._stop.wait(WATCHDOG_EVERY_S):
+            dead = [name for name, alive in self.stages().items() if not alive]
+            if dead:
+                self.fatal = f"pipeline thread(s) {', '.join(dead)} stopped unexpectedly"
+                log.critical("%s: stopping so that the service manager restarts citywatch", self.fatal)
+                self._stop.set()
+                for callback in self.on_fatal:
+                    callback(self.fatal)
+                return
 
     def failing_analyzers(self, now: float) -> dict[str, str]:
         """'camera/type' -> last error, for each analyzer that failed again after a reset lately."""
@@ -234,8 +272,9 @@ class Supervisor:
 
     @property
     def running(self) -> bool:
-        """Started and not stopped: frames are being dispatched."""
-        return self._dispatcher is not None and self._dispatcher.is_alive() and not self._stop.is_set()
+        """Started, not stopped, and every thread runs (`stages`)."""
+        started = self._dispatcher is not None and not self._stop.is_set()
+        return started and all(self.stages().values())
 
     def _dispatch(self) -> None:
         while not self._stop.is_set():
@@ -263,6 +302,9 @@ class Supervisor:
         if self._dispatcher is not None:
             self._dispatcher.join()
             self._dispatcher = None
+        if self._watchdog is not None and self._watchdog is not threading.current_thread():
+            self._watchdog.join()
+            self._watchdog = None
         self.scheduler.stop(timeout=30)
         for worker in self.workers.values():
             worker.source.stop()

@@ -239,3 +239,26 @@ def test_an_analyzer_that_keeps_failing_on_one_camera_costs_only_that(
     assert bad.failures >= 5 and "ValueError" in (bad.last_error or "")
     assert supervisor.workers["good-cam"].analyzers[0].health.failures == 0
     assert list(supervisor.failing_analyzers(time.time())) == ["bad-cam/fire"]
+
+
+@pytest.mark.slow
+def test_a_pipeline_thread_that_dies_stops_the_pipeline_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event sink's thread ends (as an uncaught error would end it): the watchdog sees it within
+    about a second and stops the pipeline, saying which thread, instead of running half dead."""
+    from citywatch.incidents.sink import EventSink
+
+    def dies_after_a_second(self) -> None:
+        time.sleep(1.0)
+        raise RuntimeError("a bug in the sink")
+
+    monkeypatch.setattr(EventSink, "_run", dies_after_a_second)
+    config = make_config(tmp_path, [camera("fire-cam", FIRE_CLIP)])
+    supervisor = Supervisor(config)
+    reasons: list[str] = []
+    supervisor.on_fatal.append(reasons.append)
+    started = time.monotonic()
+    supervisor.run(30)  # returns once the watchdog stopped it
+    assert time.monotonic() - started < 10
+    assert supervisor.fatal is not None and "event-sink" in supervisor.fatal and reasons == [supervisor.fatal]

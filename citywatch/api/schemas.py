@@ -257,6 +257,11 @@ class HealthOut(BaseModel):
     database: bool
     pipeline: bool | None = Field(description="Whether the pipeline runs; None when served without one.")
     version: str | None = Field(description="The citywatch version; None when `api.health_version` is off.")
+    stages: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Each thread of the pipeline (dispatcher, inference-scheduler, event-sink, notifier, "
+        "camera-<id>) -> whether it runs; empty when served without one.",
+    )
     failing_analyzers: dict[str, str] = Field(
         default_factory=dict,
         description="'camera/type' -> last error of each analyzer that keeps failing (it is reset and goes "

@@ -25,7 +25,8 @@ def serve(
     pipeline after the server is up and stops it cleanly (open clips finished) before exiting.
 
     The operator dashboard is mounted at / (its zone editor writes `config_path`, when given).
-    Returns the exit status: 0 after a clean stop, 3 (uvicorn's) when the server could not start.
+    Returns the exit status: 0 after a clean stop, 3 (uvicorn's) when the server could not start,
+    1 when the pipeline's watchdog stopped it (a thread died).
     """
     store = IncidentStore(config.storage.database_url, group_window_s=config.incidents.group_window_s)
     store.upgrade()
@@ -51,6 +52,9 @@ def serve(
         )
     )
 
+    if supervisor is not None:  # a pipeline thread that died stops the server too, exit status 1
+        supervisor.on_fatal.append(lambda _reason: setattr(server, "should_exit", True))
+
     def stopped_by(signum: int, _frame: FrameType | None) -> None:
         """uvicorn takes SIGINT/SIGTERM while it serves and raises the signal again once it has shut
         down cleanly: taken here then, so a clean stop exits 0 rather than being killed by it."""
@@ -67,4 +71,7 @@ def serve(
         "with the pipeline" if pipeline else "no pipeline",
     )
     server.run()
+    if supervisor is not None and supervisor.fatal is not None:
+        log.critical("%s: exiting with status 1", supervisor.fatal)
+        return 1
     return 0 if server.started else 3

@@ -97,6 +97,11 @@ class EventSink:
         self._thread = threading.Thread(target=self._run, name="event-sink", daemon=True)
         self._thread.start()
 
+    @property
+    def thread_alive(self) -> bool:
+        """False when the sink thread died while it should run (for the Supervisor's watchdog)."""
+        return self._thread is None or self._thread.is_alive()
+
     def stop(self, timeout: float = 60) -> None:
         """Store everything queued, write every pending clip with the frames there are, then return."""
         if self._thread is None:

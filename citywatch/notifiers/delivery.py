@@ -121,6 +121,13 @@ class DeliveryWorker:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def thread_alive(self) -> bool:
+        """False when the delivery thread died before it was told to stop."""
+        with self._cond:
+            stopping = self._deadline is not None
+        return stopping or self._thread.is_alive()
+
     def stop(self, grace_s: float) -> None:
         """Try what is queued once more (backoff waits skipped) for up to `grace_s`, then dead-letter
         the rest and whatever the channel still holds unconfirmed."""

@@ -66,6 +66,13 @@ class Notifier:
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
         self._thread.start()
 
+    def dead_threads(self) -> list[str]:
+        """Names of its threads that died while they should run (for the Supervisor's watchdog)."""
+        dead = [] if self._thread is None or self._thread.is_alive() else ["notifier"]
+        if self._thread is not None:
+            dead += [f"notify-{name}" for name, worker in self.workers.items() if not worker.thread_alive]
+        return dead
+
     def stop(self, grace_s: float = 5) -> None:
         """Route what is queued, give every channel `grace_s` to deliver, dead-letter the rest."""
         if self._thread is not None:

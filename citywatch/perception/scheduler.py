@@ -109,6 +109,11 @@ class InferenceScheduler:
             self._thread = threading.Thread(target=self._run, name="inference-scheduler", daemon=True)
             self._thread.start()
 
+    @property
+    def thread_alive(self) -> bool:
+        """False when the worker thread died while it should run (for the Supervisor's watchdog)."""
+        return self._thread is None or self._stopping or self._thread.is_alive()
+
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop taking jobs and finish the ones already queued, so no analysed frame is lost.
 

@@ -133,6 +133,12 @@ class CameraSource:
         for thread in self._threads:
             thread.start()
 
+    @property
+    def threads_alive(self) -> bool:
+        """False when a thread of this source died while it should run (not stopped, not at the
+        end of its file): for the Supervisor's watchdog."""
+        return self._stop.is_set() or all(thread.is_alive() for thread in self._threads)
+
     def stop(self, timeout: float = 5) -> None:
         """Stop decoding and wait up to `timeout` seconds for the threads. A read blocked in FFmpeg
         ends at its own timeout at the latest; the threads are daemons, so none outlives the process."""

@@ -99,13 +99,17 @@ def test_serve_with_the_pipeline_end_to_end(tmp_path: Path) -> None:
     )
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10)
-        assert wait_for_health(client, server, timeout_s=60) | {"version": None} == {
+        health = wait_for_health(client, server, timeout_s=60)
+        assert health | {"version": None, "stages": {}} == {
             "status": "ok",
             "database": True,
             "pipeline": True,
             "version": None,
+            "stages": {},
             "failing_analyzers": {},
         }
+        assert {"dispatcher", "inference-scheduler", "event-sink", "notifier"} <= set(health["stages"])
+        assert all(health["stages"].values())
         login = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
         token = login.json()["token"]
         client.cookies.clear()

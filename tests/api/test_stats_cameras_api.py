@@ -80,5 +80,6 @@ def test_metrics_count_stored_incidents_and_health_is_public(api: Api) -> None:
         "database": True,
         "pipeline": None,
         "version": "x",
+        "stages": {},
         "failing_analyzers": {},
     }

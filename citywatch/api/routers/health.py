@@ -31,5 +31,6 @@ def health(context: Context, response: Response) -> HealthOut:
         database=database,
         pipeline=pipeline,
         version=__version__ if context.settings.health_version else None,
+        stages={} if supervisor is None else supervisor.stages(),
         failing_analyzers=failing,
     )
