@@ -1,11 +1,16 @@
 """The whole pipeline on real clips: cameras in, incidents with evidence out."""
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import av
 import cv2
 import pytest
+import yaml
 
 from citywatch.config import CitywatchConfig, parse_config
 from citywatch.incidents.model import IncidentType
@@ -242,6 +247,7 @@ def test_an_analyzer_that_keeps_failing_on_one_camera_costs_only_that(
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the planted death
 def test_a_pipeline_thread_that_dies_stops_the_pipeline_with_the_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -262,3 +268,46 @@ def test_a_pipeline_thread_that_dies_stops_the_pipeline_with_the_reason(
     supervisor.run(30)  # returns once the watchdog stopped it
     assert time.monotonic() - started < 10
     assert supervisor.fatal is not None and "event-sink" in supervisor.fatal and reasons == [supervisor.fatal]
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_clip_is_repaired_by_the_next_start(tmp_path: Path) -> None:
+    """SIGKILL of `citywatch run` after the fire incident is stored and before its clip is written
+    (10 s of post-roll): the next start closes the incident and says why it has no clip; nothing
+    is lost or duplicated."""
+    path = tmp_path / "cameras.yaml"
+    raw = {
+        "storage": {
+            "database_url": f"sqlite:///{tmp_path / 'cw.db'}",
+            "evidence_dir": str(tmp_path / "evidence"),
+        },
+        "evidence": {"pre_roll_s": 2, "post_roll_s": 10, "clip_fps": 10},
+        "models": {"intra_op_threads": 1},
+        "thresholds": {"fire": {"smoke_min_confidence": 0.4}},
+        "cameras": [camera("fire-cam", FIRE_CLIP)],
+    }
+    path.write_text(yaml.safe_dump(raw))
+    config = parse_config(raw, source="test", base_dir=tmp_path)
+    command = [sys.executable, "-m", "citywatch.cli", "run", "--config", str(path)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not [i for i in stored(config) if i.type is IncidentType.FIRE]:
+            assert process.poll() is None and time.monotonic() < deadline, "no fire incident stored"
+            time.sleep(0.2)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    (orphan,) = [i for i in stored(config) if i.type is IncidentType.FIRE]
+    assert orphan.clip_path is None and orphan.ended_at is None and orphan.evidence_error is None
+    again = subprocess.run([*command, "--duration", "3"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    repaired = next(i for i in stored(config) if i.id == orphan.id)
+    assert repaired.ended_at is not None and repaired.clip_path is None
+    assert (
+        repaired.evidence_error is not None
+        and "citywatch stopped before writing it" in repaired.evidence_error
+    )
+    assert repaired.snapshot_path == orphan.snapshot_path  # what was written is kept
