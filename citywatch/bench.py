@@ -22,6 +22,7 @@ from itertools import cycle
 from pathlib import Path
 
 import av
+import numpy as np
 import psutil
 
 from citywatch.analytics.base import roles_for
@@ -62,6 +63,13 @@ class RunResult:
     latency_p50_s: float | None
     latency_max_s: float | None
     peak_rss_mb: float
+    analysis_latency_p50_s: float | None = None
+    """Seconds from a frame's capture to the end of its inference, over every analysed frame."""
+    latency_p95_s: float | None = None
+    """The p95 of that capture-to-analysis latency."""
+    analysis_latency_max_s: float | None = None
+    frames_shed: dict[str, int] | None = None
+    """Frames not analysed under load, by reason (superseded, late, queue_full), all cameras."""
 
     @property
     def camera_seconds_per_cpu_s(self) -> float:
@@ -154,7 +162,23 @@ def run_citywatch(
         latency_p50_s=statistics.median(latencies) if latencies else None,
         latency_max_s=max(latencies) if latencies else None,
         peak_rss_mb=rss.peak / 2**20,
+        analysis_latency_p50_s=_quantile(sched.latencies_s, 0.5),
+        latency_p95_s=_quantile(sched.latencies_s, 0.95),
+        analysis_latency_max_s=max(sched.latencies_s, default=None),
+        frames_shed=_shed_by_reason(sched.shed),
     )
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    return float(np.quantile(values, q)) if values else None
+
+
+def _shed_by_reason(shed: dict[str, dict[str, int]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for reasons in shed.values():
+        for reason, count in reasons.items():
+            totals[reason] = totals.get(reason, 0) + count
+    return totals
 
 
 def run_naive(
@@ -241,7 +265,15 @@ def format_table(ours: RunResult, naive: RunResult) -> str:
         row("frames skipped by motion gate", str, lambda r: r.frames_motion_skipped),
         row("frames analysed/s", num, lambda r: per_s(r, r.frames_analysed)),
         row("detector calls/s", num, lambda r: per_s(r, r.detector_calls)),
-        row("frames dropped (queue full)", str, lambda r: r.frames_dropped),
+        row("frames dropped or shed", str, lambda r: r.frames_dropped),
+        row(
+            "frames shed by reason",
+            lambda v: ", ".join(f"{k} {n}" for k, n in sorted(v.items())) or "0" if v is not None else "-",
+            lambda r: r.frames_shed,
+        ),
+        row("latency capture to analysis p50 (s)", opt, lambda r: r.analysis_latency_p50_s),
+        row("latency capture to analysis p95 (s)", opt, lambda r: r.latency_p95_s),
+        row("latency capture to analysis max (s)", opt, lambda r: r.analysis_latency_max_s),
         row("incidents stored", str, lambda r: r.incidents),
         row("latency frame to stored incident p50 (s)", opt, lambda r: r.latency_p50_s),
         row("latency frame to stored incident max (s)", opt, lambda r: r.latency_max_s),

@@ -573,8 +573,19 @@ class ModelSettings(StrictModel):
     queue_size: int = Field(
         default=16,
         ge=1,
-        description="Frames waiting for inference; the oldest drop. It bounds the delay a saturated "
-        "machine adds (16 frames at 8 analysed/s is 2 s; 64 was 8 s in docs/BENCHMARKS.md).",
+        description="Frames waiting for inference, all cameras together; beyond it the oldest is shed.",
+    )
+    per_camera_queue: int = Field(
+        default=2,
+        ge=1,
+        description="Frames of one camera waiting for inference; a newer one supersedes the oldest, so one "
+        "busy camera cannot delay the others (the scheduler takes the cameras in turn).",
+    )
+    latency_budget_s: float | None = Field(
+        default=2.0,
+        gt=0,
+        description="A frame older than this from its capture when its turn comes is skipped, not analysed "
+        "late (counted per camera in /metrics); null analyses every frame however late.",
     )
 
 

@@ -184,6 +184,8 @@ class Supervisor:
             max_wait_ms=config.models.max_wait_ms,
             queue_size=config.models.queue_size,
             triggers=triggers_for(roles),
+            latency_budget_s=config.models.latency_budget_s,
+            per_camera=config.models.per_camera_queue,
         )
         self.store = IncidentStore(
             config.storage.database_url, group_window_s=config.incidents.group_window_s

@@ -65,6 +65,15 @@ class CitywatchCollector(Collector):
         dropped = CounterMetricFamily("citywatch_inference_dropped", "Frames dropped by the inference queue")
         dropped.add_metric([], scheduler.jobs_dropped)
         yield dropped
+        shed = CounterMetricFamily(
+            "citywatch_frames_shed",
+            "Frames not analysed under load, per camera and reason (superseded, late, queue_full)",
+            labels=["camera", "reason"],
+        )
+        for camera_id, reasons in scheduler.shed.items():
+            for reason, count in reasons.items():
+                shed.add_metric([camera_id, reason], count)
+        yield shed
         passes = CounterMetricFamily(
             "citywatch_detector_frames",
             "Frames each detector role ran on, and frames it skipped because its trigger did not fire",

@@ -1,10 +1,17 @@
 """The one inference scheduler that all cameras share.
 
 Cameras submit frames without ever waiting; one worker thread takes a batch of jobs, runs each
-detector once over the frames that asked for it, and hands every job its result in submission
-order. When inference falls behind, the oldest waiting frames are dropped (and counted), so memory
-stays bounded and results stay fresh. A role with a trigger (perception.triggers) runs after the
-role that triggers it and only on the frames where it fires; the others get an empty result.
+detector once over the frames that asked for it, and hands every job its result. When inference
+falls behind it sheds frames rather than analyse them late, and counts each per camera and reason:
+
+- each camera has its own queue of at most `per_camera` frames; a newer frame supersedes its
+  oldest ("superseded"), so one busy camera cannot fill the queue of all;
+- batches take the cameras in turn (round robin), each camera's oldest frame first: fair shares;
+- a frame older than `latency_budget_s` from its capture when its turn comes is skipped ("late"):
+  an incident found seven seconds late is late, and the next frame of that camera is fresher.
+
+A role with a trigger (perception.triggers) runs after the role that triggers it and only on the
+frames where it fires; the others get an empty result.
 """
 
 import logging
@@ -22,6 +29,9 @@ from citywatch.perception.triggers import RoleTrigger, empty_detections, trigger
 from citywatch.video.frame import Frame
 
 log = logging.getLogger(__name__)
+
+LATENCY_SAMPLES = 100_000
+"""Capture-to-analysis latencies kept for the stats (about 3.5 h of 8 analysed frames a second)."""
 
 
 class BatchDetector(Protocol):
@@ -66,6 +76,10 @@ class SchedulerStats:
     queue_depth: int
     busy_seconds: float
     errors: int
+    shed: dict[str, dict[str, int]] = field(default_factory=dict)
+    """camera -> reason ("superseded", "late", "queue_full") -> frames shed."""
+    latencies_s: list[float] = field(default_factory=list)
+    """Seconds from capture to the end of inference, of the last LATENCY_SAMPLES analysed frames."""
 
 
 class InferenceScheduler:
@@ -78,6 +92,9 @@ class InferenceScheduler:
         max_wait_ms: float = 20,
         queue_size: int = 64,
         triggers: Mapping[str, RoleTrigger] | None = None,
+        latency_budget_s: float | None = 2.0,
+        per_camera: int = 2,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if batch_size < 1 or queue_size < 1 or max_wait_ms < 0:
             raise ValueError("batch_size and queue_size must be at least 1, max_wait_ms not negative")
@@ -88,8 +105,14 @@ class InferenceScheduler:
             raise ValueError(f"triggers name roles without a detector: {unknown}")
         self._batch_size = batch_size
         self._max_wait_s = max_wait_ms / 1000
-        self._queue: deque[InferenceJob] = deque()
+        self._queues: dict[str, deque[InferenceJob]] = {}
+        """Waiting jobs per camera, oldest first; the dict's order is the round-robin turn."""
         self._queue_size = queue_size
+        self._per_camera = per_camera
+        self._budget = latency_budget_s
+        self._clock = clock
+        self._shed: dict[str, dict[str, int]] = {}
+        self._latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -125,8 +148,8 @@ class InferenceScheduler:
             self._cond.notify_all()
             thread = self._thread
             if thread is None:
-                self._dropped += len(self._queue)
-                self._queue.clear()
+                self._dropped += self._waiting()
+                self._queues.clear()
                 return True
         thread.join(timeout)
         return not thread.is_alive()
@@ -134,7 +157,7 @@ class InferenceScheduler:
     def submit(self, job: InferenceJob) -> bool:
         """Queue `job` without blocking; False when the scheduler is stopping.
 
-        When the queue is full the oldest waiting job is dropped (its `on_done` is never called).
+        A job shed (see the module doc) never has its `on_done` called.
         """
         unknown = [role for role in job.roles if role not in self._detectors]
         if unknown:
@@ -142,10 +165,13 @@ class InferenceScheduler:
         with self._cond:
             if self._stopping:
                 return False
-            if len(self._queue) >= self._queue_size:
-                self._queue.popleft()
-                self._dropped += 1
-            self._queue.append(job)
+            camera = self._queues.setdefault(job.frame.camera_id, deque())
+            if len(camera) >= self._per_camera:
+                self._count_shed(camera.popleft(), "superseded")
+            elif self._waiting() >= self._queue_size:
+                oldest = min((q for q in self._queues.values() if q), key=lambda q: q[0].submitted_at)
+                self._count_shed(oldest.popleft(), "queue_full")
+            camera.append(job)
             self._submitted += 1
             self._cond.notify()
         return True
@@ -160,21 +186,51 @@ class InferenceScheduler:
                 detector_calls=dict(self._calls),
                 frames_per_role=dict(self._frames),
                 frames_gated_per_role=dict(self._gated),
-                queue_depth=len(self._queue),
+                queue_depth=self._waiting(),
                 busy_seconds=self._busy_seconds,
                 errors=self._errors,
+                shed={camera: dict(reasons) for camera, reasons in self._shed.items()},
+                latencies_s=list(self._latencies),
             )
+
+    def _waiting(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    def _count_shed(self, job: InferenceJob, reason: str) -> None:
+        reasons = self._shed.setdefault(job.frame.camera_id, {})
+        reasons[reason] = reasons.get(reason, 0) + 1
+        self._dropped += 1
+
+    def _take(self) -> InferenceJob | None:
+        """The next camera's oldest job that is still within the budget (late ones are shed on the
+        way), the camera moved to the end of the turn; None when nothing waits."""
+        while self._waiting():
+            camera_id = next(c for c, q in self._queues.items() if q)
+            queue = self._queues.pop(camera_id)
+            job = queue.popleft()
+            self._queues[camera_id] = queue  # to the end of the round robin
+            if self._budget is not None and self._clock() - job.frame.timestamp > self._budget:
+                self._count_shed(job, "late")
+                continue
+            return job
+        return None
 
     def _next_batch(self) -> list[InferenceJob]:
         """Up to batch_size jobs: waits for the first, then up to max_wait for more; [] to exit."""
         with self._cond:
-            while not self._queue and not self._stopping:
-                self._cond.wait()
             batch: list[InferenceJob] = []
+            while not batch:
+                while not self._waiting() and not self._stopping:
+                    self._cond.wait()
+                if not self._waiting():
+                    return []  # stopping and nothing left
+                job = self._take()
+                if job is not None:
+                    batch.append(job)
             deadline = time.monotonic() + self._max_wait_s
             while len(batch) < self._batch_size:
-                if self._queue:
-                    batch.append(self._queue.popleft())
+                if (job := self._take()) is not None:
+                    batch.append(job)
                     continue
                 remaining = deadline - time.monotonic()
                 if self._stopping or remaining <= 0:
@@ -220,6 +276,9 @@ class InferenceScheduler:
                 self._calls[role] += 1
                 self._frames[role] += len(members)
                 self._errors += failed
+        analysed_at = self._clock()
+        with self._cond:
+            self._latencies.extend(analysed_at - job.frame.timestamp for job in batch)
         for job, found, problems in zip(batch, detections, errors, strict=True):
             result = InferenceResult(job, found, time.monotonic(), "; ".join(problems) or None)
             try:

@@ -1,4 +1,5 @@
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -22,14 +23,14 @@ class Results:
         with self.lock:
             self.items.append(result)
 
-    def keys(self) -> list[tuple[str, int]]:
+    def order(self) -> list[tuple[str, int]]:
         return [(r.job.frame.camera_id, r.job.frame.index) for r in self.items]
 
 
 def _job(
     camera: str, index: int, image: np.ndarray, roles: tuple[str, ...], on_done: Results
 ) -> InferenceJob:
-    return InferenceJob(Frame(camera, index, 0.0, image), roles, on_done)
+    return InferenceJob(Frame(camera, index, time.time(), image), roles, on_done)  # captured now
 
 
 @pytest.fixture
@@ -42,7 +43,9 @@ def test_jobs_from_many_cameras_are_batched_and_answered_in_order(
 ) -> None:
     images = frames("person", [100, 300]) + frames("car", [224, 232])
     results, submitted, order_lock = Results(), [], threading.Lock()
-    scheduler = InferenceScheduler(detectors, batch_size=4, max_wait_ms=50)
+    scheduler = InferenceScheduler(
+        detectors, batch_size=4, max_wait_ms=50, per_camera=4, latency_budget_s=None
+    )
     scheduler.start()
 
     def camera(name: str) -> None:
@@ -59,7 +62,9 @@ def test_jobs_from_many_cameras_are_batched_and_answered_in_order(
         thread.join()
     assert scheduler.stop(timeout=60)
 
-    assert results.keys() == submitted
+    assert sorted(results.order()) == sorted(submitted)
+    for name in ("cam0", "cam1", "cam2"):  # each camera's frames in the order it sent them
+        assert [i for c, i in results.order() if c == name] == [i for c, i in submitted if c == name]
     stats = scheduler.stats
     assert (stats.jobs_submitted, stats.jobs_done, stats.jobs_dropped, stats.queue_depth) == (12, 12, 0, 0)
     assert stats.frames_per_role == {"coco": 12, "fire_smoke": 6}
@@ -83,7 +88,7 @@ def test_a_full_queue_drops_the_oldest_jobs(detectors: dict[str, YoloDetector], 
     assert (scheduler.stats.jobs_dropped, scheduler.stats.queue_depth) == (3, 2)
     scheduler.start()
     assert scheduler.stop(timeout=30)
-    assert results.keys() == [("cam", 3), ("cam", 4)]
+    assert results.order() == [("cam", 3), ("cam", 4)]
     assert scheduler.stats.detector_calls == {"coco": 1, "fire_smoke": 0}  # both in one batch
 
 
@@ -92,7 +97,7 @@ def test_stop_finishes_queued_jobs_then_refuses_new_ones(
 ) -> None:
     image = frames("person", [300])[0]
     results = Results()
-    scheduler = InferenceScheduler(detectors, batch_size=2)
+    scheduler = InferenceScheduler(detectors, batch_size=2, per_camera=8)
     scheduler.start()
     for index in range(6):
         scheduler.submit(_job("cam", index, image, ("fire_smoke",), results))
@@ -110,7 +115,7 @@ def test_failures_are_reported_and_the_worker_goes_on(
     def failing_callback(result: InferenceResult) -> None:
         raise RuntimeError("operator display went away")
 
-    scheduler = InferenceScheduler(detectors, batch_size=8, max_wait_ms=0)
+    scheduler = InferenceScheduler(detectors, batch_size=8, max_wait_ms=0, per_camera=4)
     broken = np.zeros((0, 0, 3), dtype=np.uint8)  # a frame no detector can read
     scheduler.submit(_job("cam", 0, broken, ("coco",), results))
     scheduler.submit(_job("cam", 1, image, ("coco", "fire_smoke"), results))
@@ -131,3 +136,28 @@ def test_an_unknown_role_is_refused(detectors: dict[str, YoloDetector], frames: 
     scheduler = InferenceScheduler(detectors)
     with pytest.raises(ValueError, match="weapon"):
         scheduler.submit(_job("cam", 0, frames("car", [0])[0], ("weapon",), Results()))
+
+
+def test_a_busy_camera_cannot_crowd_out_the_others_and_late_frames_are_shed(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    """Overload: one camera submits ten frames, two others one each, one frame is already 5 s old.
+    The busy camera keeps only its newest two (superseded), batches take the cameras in turn, and
+    the old frame is shed as late instead of analysed 5 s after it was captured."""
+    image = frames("car", [232])[0]
+    results = Results()
+    scheduler = InferenceScheduler(
+        detectors, batch_size=2, max_wait_ms=0, queue_size=16, latency_budget_s=2.0
+    )
+    for index in range(10):
+        scheduler.submit(_job("busy", index, image, ("coco",), results))
+    scheduler.submit(_job("quiet", 0, image, ("coco",), results))
+    old = InferenceJob(Frame("stale", 0, time.time() - 5, image), ("coco",), results)
+    scheduler.submit(old)
+    scheduler.start()
+    assert scheduler.stop(timeout=30)
+    assert results.order()[:2] == [("busy", 8), ("quiet", 0)]  # the first batch: one of each camera
+    assert sorted(results.order()) == [("busy", 8), ("busy", 9), ("quiet", 0)]
+    stats = scheduler.stats
+    assert stats.shed == {"busy": {"superseded": 8}, "stale": {"late": 1}}
+    assert len(stats.latencies_s) == 3 and max(stats.latencies_s) < 2.0

@@ -72,6 +72,8 @@ def test_the_scheduler_runs_the_weapon_detector_only_where_coco_found_a_person(
         batch_size=4,
         max_wait_ms=0,
         triggers=triggers_for(["coco", "weapon"]),
+        per_camera=4,
+        latency_budget_s=None,
     )
     for index, image in enumerate([nobody, someone, nobody]):
         # "weapon" first in the job: the scheduler still runs coco before it.
