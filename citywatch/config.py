@@ -587,6 +587,20 @@ class ModelSettings(StrictModel):
         description="A frame older than this from its capture when its turn comes is skipped, not analysed "
         "late (counted per camera in /metrics); null analyses every frame however late.",
     )
+    type_priority: list[DetectionType] = Field(
+        default_factory=lambda: ["fire", "weapon", "fall", "fight", "accident", "no_helmet"],
+        min_length=1,
+        description="Which incident types keep their detector passes when the machine cannot do everything: "
+        "a frame that waited more than half of latency_budget_s loses the passes of the types late in this "
+        "list first (counted per camera in /metrics as low_priority:<role>); types not listed come last.",
+    )
+
+    @field_validator("type_priority")
+    @classmethod
+    def _each_type_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("an incident type is listed more than once")
+        return value
 
 
 class StorageSettings(StrictModel):

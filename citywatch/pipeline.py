@@ -10,7 +10,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from citywatch.analytics.base import (
@@ -94,6 +94,7 @@ class CameraWorker:
             for t in sorted(incident_types_of(camera))
         ]
         self.roles = tuple(sorted({role for a in self.analyzers for role in a.roles}))
+        self.role_ranks = role_ranks(incident_types_of(camera), config.models.type_priority)
         self.tracker = ObjectTracker(camera.analytics_fps) if TRACKED_ROLE in self.roles else None
         self.counters = CameraCounters()
         self._scheduler = scheduler
@@ -115,7 +116,9 @@ class CameraWorker:
             return
         if self.roles:
             self.counters.frames_submitted += 1
-            self._scheduler.submit(InferenceJob(frame, self.roles, self._on_result))
+            self._scheduler.submit(
+                InferenceJob(frame, self.roles, self._on_result, role_ranks=self.role_ranks)
+            )
 
     def _on_result(self, result: InferenceResult) -> None:
         if result.error is not None:
@@ -127,7 +130,10 @@ class CameraWorker:
         if self.tracker is not None and TRACKED_ROLE in result.detections:
             tracks = self.tracker.update(result.detections[TRACKED_ROLE], frame.timestamp)
         analysis = AnalysisInput(frame, result.detections, tracks)
+        skipped = result.job.skipped_roles
         for analyzer in self.analyzers:  # each isolated: a failure resets it and raises nothing
+            if skipped.intersection(analyzer.roles):
+                continue  # its detector pass was shed under load: this frame is not one it saw
             for event in analyzer.update(analysis):
                 self._emit(event)
 
@@ -163,6 +169,18 @@ class CameraWorker:
         )
 
 
+def role_ranks(types: Iterable[IncidentType], type_priority: Sequence[str]) -> dict[str, int]:
+    """Each detector role the analyzers of `types` need -> the place in `type_priority` of the most
+    important of those types that needs it (a type not listed comes after every listed one): the
+    order in which the scheduler drops a camera's passes under load."""
+    ranks: dict[str, int] = {}
+    for incident_type in types:
+        place = type_priority.index(incident_type) if incident_type in type_priority else len(type_priority)
+        for role in roles_for(incident_type):
+            ranks[role] = min(ranks.get(role, place), place)
+    return ranks
+
+
 class Supervisor:
     """Builds and runs the whole pipeline for one config on one machine."""
 
@@ -186,6 +204,7 @@ class Supervisor:
             triggers=triggers_for(roles),
             latency_budget_s=config.models.latency_budget_s,
             per_camera=config.models.per_camera_queue,
+            priority_levels=len(config.models.type_priority) + 1,
         )
         self.store = IncidentStore(
             config.storage.database_url, group_window_s=config.incidents.group_window_s

@@ -115,6 +115,15 @@ def test_fire_persistence_must_fit_window(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_type_priority_names_each_detection_type_at_most_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "models: {type_priority: [fire, weapon, fire]}\ncameras: []\n")
+    with pytest.raises(ConfigError, match=r"key models\.type_priority: .*listed more than once"):
+        load_config(path)
+    path = write(tmp_path, "models: {type_priority: [fire, camera_offline]}\ncameras: []\n")
+    with pytest.raises(ConfigError, match=r"key models\.type_priority\.1: "):
+        load_config(path)
+
+
 def test_persistence_counts_are_scaled_to_a_cameras_frame_rate(tmp_path: Path) -> None:
     path = write(
         tmp_path,

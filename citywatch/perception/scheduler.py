@@ -8,7 +8,13 @@ falls behind it sheds frames rather than analyse them late, and counts each per 
   oldest ("superseded"), so one busy camera cannot fill the queue of all;
 - batches take the cameras in turn (round robin), each camera's oldest frame first: fair shares;
 - a frame older than `latency_budget_s` from its capture when its turn comes is skipped ("late"):
-  an incident found seven seconds late is late, and the next frame of that camera is fresher.
+  an incident found seven seconds late is late, and the next frame of that camera is fresher;
+- priorities between incident types: a frame that has waited more than half the budget loses the
+  detector passes of its least important types first (each job ranks its roles, 0 = most
+  important, out of `priority_levels`): at half the budget every rank runs, and as its wait grows
+  towards the whole budget the cut-off falls rank by rank to the most important alone. A skipped
+  pass is counted ("low_priority:<role>") and the job says which it skipped, so the analyzers that
+  need it do not take the frame for an empty one; a frame left with no pass is shed ("low_priority").
 
 A role with a trigger (perception.triggers) runs after the role that triggers it and only on the
 frames where it fires; the others get an empty result.
@@ -19,7 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -30,6 +36,8 @@ from citywatch.video.frame import Frame
 
 log = logging.getLogger(__name__)
 
+PRESSURE_FROM = 0.5
+"""Share of the latency budget a frame may wait before its least important passes are skipped."""
 LATENCY_SAMPLES = 100_000
 """Capture-to-analysis latencies kept for the stats (about 3.5 h of 8 analysed frames a second)."""
 
@@ -52,6 +60,10 @@ class InferenceJob:
     roles: tuple[str, ...]
     on_done: Callable[["InferenceResult"], None]
     submitted_at: float = field(default_factory=time.monotonic)
+    role_ranks: Mapping[str, int] = field(default_factory=dict)
+    """Role -> importance under load (0 first); a role not named is never skipped."""
+    skipped_roles: frozenset[str] = frozenset()
+    """Roles the scheduler skipped for this frame under load (set by the scheduler)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +106,7 @@ class InferenceScheduler:
         triggers: Mapping[str, RoleTrigger] | None = None,
         latency_budget_s: float | None = 2.0,
         per_camera: int = 2,
+        priority_levels: int = 1,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if batch_size < 1 or queue_size < 1 or max_wait_ms < 0:
@@ -110,6 +123,7 @@ class InferenceScheduler:
         self._queue_size = queue_size
         self._per_camera = per_camera
         self._budget = latency_budget_s
+        self._levels = priority_levels
         self._clock = clock
         self._shed: dict[str, dict[str, int]] = {}
         self._latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
@@ -209,11 +223,35 @@ class InferenceScheduler:
             queue = self._queues.pop(camera_id)
             job = queue.popleft()
             self._queues[camera_id] = queue  # to the end of the round robin
-            if self._budget is not None and self._clock() - job.frame.timestamp > self._budget:
+            if self._budget is None:
+                return job
+            age = self._clock() - job.frame.timestamp
+            if age > self._budget:
                 self._count_shed(job, "late")
                 continue
-            return job
+            job = self._by_priority(job, age)
+            if job is not None:
+                return job
         return None
+
+    def _by_priority(self, job: InferenceJob, age: float) -> InferenceJob | None:
+        """`job` without the roles its wait no longer affords (module doc); None if none is left."""
+        assert self._budget is not None
+        pressure = (age / self._budget - PRESSURE_FROM) / (1 - PRESSURE_FROM)
+        if pressure <= 0:
+            return job
+        cutoff = self._levels * (1 - pressure)
+        skipped = frozenset(r for r in job.roles if job.role_ranks.get(r, 0) >= max(cutoff, 1))
+        if not skipped:
+            return job
+        reasons = self._shed.setdefault(job.frame.camera_id, {})
+        for role in skipped:
+            reasons[f"low_priority:{role}"] = reasons.get(f"low_priority:{role}", 0) + 1
+        kept = tuple(r for r in job.roles if r not in skipped)
+        if not kept:
+            self._count_shed(job, "low_priority")
+            return None
+        return replace(job, roles=kept, skipped_roles=job.skipped_roles | skipped)
 
     def _next_batch(self) -> list[InferenceJob]:
         """Up to batch_size jobs: waits for the first, then up to max_wait for more; [] to exit."""

@@ -161,3 +161,41 @@ def test_a_busy_camera_cannot_crowd_out_the_others_and_late_frames_are_shed(
     stats = scheduler.stats
     assert stats.shed == {"busy": {"superseded": 8}, "stale": {"late": 1}}
     assert len(stats.latencies_s) == 3 and max(stats.latencies_s) < 2.0
+
+
+def test_under_load_the_least_important_passes_go_first(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    """A frame that waited past half the budget loses its low-ranked roles, more of them the longer
+    it waited; the most important role runs until the frame is late; a frame left with nothing is
+    shed. Ranks: fire_smoke 0 (fire), coco 2 (a later type); three priority levels."""
+    image = frames("car", [232])[0]
+    now = 1_000.0
+    results = Results()
+    scheduler = InferenceScheduler(
+        detectors, batch_size=8, max_wait_ms=0, latency_budget_s=2.0, priority_levels=3, clock=lambda: now
+    )
+    ranks = {"fire_smoke": 0, "coco": 2}
+    for camera, waited, roles in (
+        ("fresh", 0.5, ("coco", "fire_smoke")),  # under half the budget: everything runs
+        ("waiting", 1.4, ("coco", "fire_smoke")),  # cut-off 1.8: coco (2) skipped, fire kept
+        ("coco_only", 1.4, ("coco",)),  # nothing left: shed
+        ("almost_late", 1.9, ("coco", "fire_smoke")),  # only rank 0 left
+    ):
+        frame = Frame(camera, 0, now - waited, image)
+        scheduler.submit(InferenceJob(frame, roles, results, role_ranks=ranks))
+    scheduler.start()
+    assert scheduler.stop(timeout=30)
+    ran = {r.job.frame.camera_id: (sorted(r.detections), sorted(r.job.skipped_roles)) for r in results.items}
+    assert ran == {
+        "fresh": (["coco", "fire_smoke"], []),
+        "waiting": (["fire_smoke"], ["coco"]),
+        "almost_late": (["fire_smoke"], ["coco"]),
+    }
+    stats = scheduler.stats
+    assert stats.shed == {
+        "waiting": {"low_priority:coco": 1},
+        "coco_only": {"low_priority:coco": 1, "low_priority": 1},
+        "almost_late": {"low_priority:coco": 1},
+    }
+    assert stats.jobs_dropped == 1 and stats.frames_per_role == {"coco": 1, "fire_smoke": 3}
