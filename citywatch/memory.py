@@ -5,7 +5,7 @@ many threads. glibc serves blocks that large with mmap, but after the first such
 it raises its mmap threshold (up to 32 MB) and serves later frames from its heaps, which then
 fragment: in a 10-minute soak of 4 cameras RSS grew by 58 MB after the first minute. Pinning the
 threshold keeps frames on mmap, returned to the system when freed (RSS flat, and about 80 MB
-lower; benchmarks/soak_memory.py, docs/BENCHMARKS.md).
+lower; benchmarks/soak.py, docs/BENCHMARKS.md).
 """
 
 import ctypes
