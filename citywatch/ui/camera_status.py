@@ -6,6 +6,8 @@ connection state but an open `camera_tampered` incident: the picture comes, but 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from citywatch.ui.queries import OpenIncidents
 
 COLORS = {
@@ -38,3 +40,9 @@ def display_state(state: str | None, open_incidents: OpenIncidents | None) -> st
     if open_incidents is not None and "camera_tampered" in open_incidents.types:
         return "tampered"
     return state if state in COLORS else "unknown"
+
+
+def failing_types(failing_analyzers: Mapping[str, str], camera_id: str) -> list[str]:
+    """The incident types of `camera_id` whose analyzer keeps failing, from the pipeline's
+    'camera/type' -> last error (`Supervisor.failing_analyzers`, also on /api/health)."""
+    return sorted(key.rsplit("/", 1)[1] for key in failing_analyzers if key.rsplit("/", 1)[0] == camera_id)

@@ -19,6 +19,7 @@ from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory
 from citywatch.ui import i18n
 from citywatch.ui.actions import offered_actions
+from citywatch.ui.camera_status import failing_types
 from citywatch.ui.clustering import MapPoint, cluster_points
 from citywatch.ui.prefs import set_user_language, user_language
 from citywatch.ui.reports_data import false_alarm_rates, incidents_csv
@@ -189,3 +190,10 @@ def test_the_language_is_kept_per_user(store: IncidentStore) -> None:
     assert (user_language(store, somchai.id), user_language(store, malee.id)) == ("th", None)
     with pytest.raises(ValueError, match="unknown language"):
         set_user_language(store, somchai.id, "fr")  # type: ignore[arg-type]
+
+
+def test_a_camera_card_names_the_types_whose_analyzer_keeps_failing() -> None:
+    failing = {"cam-a/weapon": "KeyError: 'x'", "cam-a/fall": "ValueError: y", "cam-ab/fire": "OSError: z"}
+    assert failing_types(failing, "cam-a") == ["fall", "weapon"]
+    assert failing_types(failing, "cam-ab") == ["fire"] and failing_types(failing, "cam-b") == []
+    assert all("{types}" in table["cameras.analysis_failing"] for table in (i18n.EN, i18n.TH))

@@ -3,16 +3,18 @@ tampered...) and open incidents, its recent incidents, and (admins) the way to i
 
 from __future__ import annotations
 
+import time
 from html import escape
 from typing import Any
 
 from nicegui import ui
 from nicegui.elements.badge import Badge
+from nicegui.elements.label import Label
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.incidents.users import Role
-from citywatch.ui.camera_status import BADGE_COLORS, display_state
+from citywatch.ui.camera_status import BADGE_COLORS, display_state, failing_types
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.queries import OpenIncidents, open_incidents, recent_by_camera
@@ -20,6 +22,8 @@ from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, session_of, to_login
 
 RECENT_PER_CAMERA = 3
+FAILING_REFRESH_S = 5.0
+"""How often the cards ask the pipeline which analyzers keep failing (nothing pushes that)."""
 _HIDE = "this.style.visibility='hidden'"
 _SHOW = "this.style.visibility='visible'"
 
@@ -42,6 +46,7 @@ class CameraWall:
         self.open = open_incidents(context.store)
         recent = recent_by_camera(context.store, [c.id for c in cameras], RECENT_PER_CAMERA)
         self.badges: dict[str, Badge] = {}
+        self.failing: dict[str, Label] = {}
         s = session
         with (
             ui.element("div")
@@ -67,6 +72,9 @@ class CameraWall:
                         with ui.row().classes("w-full no-wrap items-center gap-2"):
                             ui.label(camera.name or camera.id).classes("font-bold truncate grow")
                             self.badges[camera.id] = ui.badge().props("data-test=camera-state")
+                        self.failing[camera.id] = (
+                            ui.label().classes("text-sm text-red-700").props("data-test=analysis-failing")
+                        )
                         ui.label(s.t("cameras.recent")).classes("text-xs text-gray-600")
                         for incident in recent[camera.id]:
                             ui.link(
@@ -83,7 +91,19 @@ class CameraWall:
                                 on_click=lambda c=camera.id: ui.navigate.to(f"/cameras/{c}/zones"),
                             ).props("flat dense no-caps data-test=zones")
         self.show_states()
+        self.show_failing()
+        ui.timer(FAILING_REFRESH_S, self.show_failing)
         listen(self._on_messages, context.live, services().changes)
+
+    def show_failing(self) -> None:
+        """A line on the card of each camera with an analyzer that failed again after its reset
+        (citywatch.analytics.isolation): its detection of that type is not to be trusted now."""
+        supervisor = services().context.supervisor
+        failing = {} if supervisor is None else supervisor.failing_analyzers(time.time())
+        for camera_id, label in self.failing.items():
+            types = ", ".join(self.session.t(f"type.{t}") for t in failing_types(failing, camera_id))
+            label.set_text(self.session.t("cameras.analysis_failing", types=types) if types else "")
+            label.set_visibility(bool(types))
 
     def show_states(self) -> None:
         for camera_id, badge in self.badges.items():
