@@ -5,8 +5,9 @@ every few minutes; RSS, threads, open files and incidents over time.
 
 Each camera is its own RTSP server (tests/support/rtsp_server.py, Debian's GStreamer) serving one
 of the bench clips; at the clip's end the stream ends and citywatch reconnects, which starts it
-again (so the clips loop, each end a short outage of its own). Every --drop-every-min minutes the next camera's server is killed,
-kept down --down-s seconds and started again; citywatch must find it back on its own (no restart).
+again (so the clips loop, each end a short outage of its own). Every --drop-every-min minutes the
+next camera's server is killed, kept down --down-s seconds and started again; citywatch must find
+it back on its own (no restart).
 Samples every 30 s. The pass criteria (issue 15): every drop recovered, RSS growth under --max-mb
 after the first 10 minutes, threads and open files flat (no more in the second half of the run
 than in the first). A drop the end of the run cuts short is not judged. Exits 1 when one fails.

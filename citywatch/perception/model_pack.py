@@ -42,7 +42,8 @@ class ModelSpec:
     classes: list[str] | None = None
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks (model files are megabytes)."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         while chunk := stream.read(_HASH_CHUNK):
@@ -129,7 +130,7 @@ class ModelPack:
                 return path
         if not path.is_file():
             raise ModelPackError(f"model {name!r}: file {path} is missing (expected sha256 {spec.sha256})")
-        actual = _sha256_of(path)
+        actual = sha256_of(path)
         if actual != spec.sha256:
             raise ModelPackError(
                 f"model {name!r}: file {path} is altered: sha256 expected {spec.sha256}, actual {actual}"

@@ -37,10 +37,10 @@ from citywatch.config import FightThresholds, ModelSettings
 from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.fight_classifier import FIGHT_MODEL
-from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.model_pack import ModelPack, sha256_of
 from citywatch.perception.pose import Poses, load_pose_estimator
 from citywatch.training import fight_cache
-from citywatch.training.pack_writer import cpu_latency_ms, sha256_of, write_manifest_entry
+from citywatch.training.pack_writer import cpu_latency_ms, write_manifest_entry
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,5 @@
 """Putting a trained ONNX model into a model pack: the file, and its entry in manifest.json."""
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -10,10 +9,6 @@ import numpy as np
 import onnxruntime
 
 from citywatch.perception.model_pack import MANIFEST_NAME
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write_manifest_entry(pack_dir: Path, entry: dict[str, Any]) -> None:

@@ -37,11 +37,11 @@ from torch import nn
 
 from citywatch.config import ModelSettings
 from citywatch.paths import datasets_dir
+from citywatch.perception.model_pack import sha256_of
 from citywatch.perception.runtime import create_session
 from citywatch.perception.yolo import letterbox
 from citywatch.training.coco_stem import coco_stem
 from citywatch.training.fight import Clip, read_clips
-from citywatch.training.pack_writer import sha256_of
 from citywatch.video.sampler import Sampler
 
 log = logging.getLogger(__name__)
