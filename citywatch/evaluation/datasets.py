@@ -51,8 +51,14 @@ FIRE_CLASS, SMOKE_CLASS = 0, 1
 
 # gun: 0 = gun; knife_cctv: 0 = knife, 1 = person.
 GUN_OR_KNIFE_CLASS = 0
-# weapon_cctv: 0 = person, 1 = weapon (guns and knives in one class).
+# weapon_cctv: 0 = person, 1 = weapon (guns and knives in one class). One folder (images/all), camera
+# groups in the `source` column of sources.csv. The weapon detector trains on the staged room (29
+# weapons, the people-with-knife source that knife_cctv also comes from), three of the five office
+# cameras and the street camera (weapon-free: hard negatives); everything else is held out: the hall
+# screen captures, the control room, the parking garage and the night frame (20 weapons, four
+# cameras no training frame shows), the dark hall and two office cameras (negatives).
 WEAPON_CCTV_WEAPON_CLASS = 1
+WEAPON_CCTV_TRAIN_SOURCES = frozenset({"frame-room", "point01", "point02", "point04", "frame1-street"})
 
 
 def fall_source(file_name: str) -> str:
@@ -94,6 +100,21 @@ def helmet_idn_sources() -> dict[str, str]:
     """Image file name -> camera position (the `source` column of helmet_idn's sources.csv)."""
     rows = _csv_rows(datasets_dir() / "helmet_idn" / "sources.csv")
     return {Path(r["file"]).name: r["source"] for r in rows if r["file"].startswith("images/")}
+
+
+def weapon_cctv_sources() -> dict[str, str]:
+    """Image file name -> camera group (the `source` column of weapon_cctv's sources.csv)."""
+    rows = _csv_rows(datasets_dir() / "weapon_cctv" / "sources.csv")
+    return {Path(r["file"]).name: r["source"] for r in rows if r["file"].startswith("images/")}
+
+
+def weapon_cctv_split(sources: dict[str, str], file_name: str) -> str:
+    """'val' or 'train' for a weapon_cctv image, by its camera group (`weapon_cctv_sources`)."""
+    try:
+        source = sources[file_name]
+    except KeyError:
+        raise DatasetBuildError(f"weapon_cctv: {file_name!r} is not in sources.csv") from None
+    return "train" if source in WEAPON_CCTV_TRAIN_SOURCES else "val"
 
 
 def accident_clip(file_name: str) -> str:
@@ -252,13 +273,14 @@ def build_weapon(out: Path) -> list[Row]:
 
 
 def build_weapon_cctv(out: Path) -> list[Row]:
-    """Every weapon_cctv frame: weapon if it has a weapon box (guns and knives are one class there),
-    else normal; the source is the camera group of sources.csv. The shipped weapon detector was never
-    trained on this set, so all of it is held out (12 camera groups, none in gun or knife_cctv)."""
+    """The held-out camera groups of weapon_cctv (`weapon_cctv_split`): weapon if the frame has a
+    weapon box (guns and knives are one class there), else normal; the source is the camera group."""
     dataset = datasets_dir() / "weapon_cctv"
-    sources = {Path(r["file"]).name: r["source"] for r in _csv_rows(dataset / "sources.csv")}
+    sources = weapon_cctv_sources()
     rows = []
     for image, classes in _yolo_images(dataset, "all"):
+        if weapon_cctv_split(sources, image.name) != "val":
+            continue
         label = "weapon" if WEAPON_CCTV_WEAPON_CLASS in classes else "normal"
         rows.append((_link(out, f"images/{image.name}", image), label, sources[image.name]))
     return rows

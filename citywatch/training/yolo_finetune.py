@@ -27,13 +27,20 @@ import numpy as np
 
 from citywatch.config import ModelSettings
 from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
-from citywatch.perception.detectors import load_detector
-from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.detectors import load_detector, load_yolo
+from citywatch.perception.model_pack import ModelPack, sha256_of
 from citywatch.perception.pose import box_iou
 from citywatch.perception.runtime import create_session
 from citywatch.perception.yolo import YoloDetector, letterbox
-from citywatch.training.pack_writer import cpu_latency_ms, sha256_of, write_manifest_entry
-from citywatch.training.yolo_train import JOB_FILE, START_CHECKPOINT, NetworkGuard, offline_ultralytics, train
+from citywatch.training.pack_writer import cpu_latency_ms, write_manifest_entry
+from citywatch.training.yolo_train import (
+    DEFAULT_LR0,
+    JOB_FILE,
+    START_CHECKPOINT,
+    NetworkGuard,
+    offline_ultralytics,
+    train,
+)
 
 COCO_MODEL = "coco-yolov8n-int8-640"
 
@@ -77,13 +84,28 @@ def dequantized_weights(onnx_path: Path) -> dict[str, np.ndarray]:
 def coco_yolov8n_from_pack(calibration: list[np.ndarray], imgsz: int):
     """An Ultralytics YOLOv8n (80 classes, unfused) carrying the pack's COCO weights, with batch
     norms re-created from `calibration` images (BGR) as the module docstring explains."""
+    return yolov8n_from_onnx(ModelPack.open().verified_path(COCO_MODEL), 80, calibration, imgsz)
+
+
+def yolov8n_from_onnx(onnx_path: Path, classes: int, calibration: list[np.ndarray], imgsz: int):
+    """An Ultralytics YOLOv8n with `classes` classes carrying the fused weights of a YOLOv8n ONNX
+    export (the pack's int8 COCO model, or one of our float detectors to fine-tune further)."""
     import torch
     from ultralytics.nn.modules import Conv
     from ultralytics.nn.tasks import DetectionModel
 
-    pack = ModelPack.open()
-    fused = dequantized_weights(pack.verified_path(COCO_MODEL))
-    model = DetectionModel("yolov8n.yaml", nc=80, verbose=False)
+    fused = dequantized_weights(onnx_path)
+    # The class branch's hidden width follows nc when built (max(64, nc)); our detectors keep the
+    # COCO model's 80 with their own last layer, as Ultralytics fine-tunes them from the COCO start.
+    hidden = int(fused["model.22.cv3.0.0.conv.weight"].shape[0])
+    model = DetectionModel("yolov8n.yaml", nc=hidden, verbose=False)
+    if classes != hidden:
+        detect = model.model[-1]
+        for branch in detect.cv3:
+            branch[2] = torch.nn.Conv2d(branch[2].in_channels, classes, 1)
+        detect.nc, detect.no = classes, classes + detect.reg_max * 4
+        model.yaml["nc"] = classes
+        model.names = {i: str(i) for i in range(classes)}
     state = model.state_dict()
     loaded: set[str] = set()
     convs = {name: module for name, module in model.named_modules() if isinstance(module, Conv)}
@@ -105,7 +127,9 @@ def coco_yolov8n_from_pack(calibration: list[np.ndarray], imgsz: int):
                 fused.pop(key)
     missing = sorted(set(state) - loaded)
     if fused or missing:
-        raise RuntimeError(f"COCO transfer: unused ONNX weights {sorted(fused)}, unset parameters {missing}")
+        raise RuntimeError(
+            f"{onnx_path.name} transfer: unused ONNX weights {sorted(fused)}, unset parameters {missing}"
+        )
     _calibrate_batch_norms(model, convs, calibration, imgsz)
     return model
 
@@ -166,15 +190,23 @@ def transfer_frames() -> list[np.ndarray]:
     return frames
 
 
-def check_transfer(model, min_iou: float = 0.5) -> dict[str, Any]:
-    """The converted model against the pack's ONNX model on street frames, both through the same
-    decoding (perception.yolo) at 640: the share of the ONNX model's road-user boxes (conf >= 0.25)
-    that the converted model also finds, same class, IoU >= `min_iou`. A failed transfer (wrong
-    layer order, a lost scale) finds next to nothing; the int8 rounding of the ONNX model moves a
-    few borderline boxes."""
+def check_transfer(
+    model,
+    reference: YoloDetector | None = None,
+    frames: list[np.ndarray] | None = None,
+    classes: tuple[str, ...] = TRANSFER_CLASSES,
+    min_iou: float = 0.5,
+) -> dict[str, Any]:
+    """The converted model against the ONNX model it was converted from (`reference`, the pack's
+    COCO model by default), both through the same decoding (perception.yolo) at 640, on `frames`
+    (BGR; the street frames of `transfer_frames` by default): the share of the reference's boxes of
+    `classes` (conf >= 0.25) that the converted model also finds, same class, IoU >= `min_iou`. A
+    failed transfer (wrong layer order, a lost scale) finds next to nothing; the int8 rounding of the
+    COCO model moves a few borderline boxes."""
     import torch
 
-    coco = load_detector(ModelPack.open(), "coco", ModelSettings())
+    reference = reference or load_detector(ModelPack.open(), "coco", ModelSettings())
+    frames = transfer_frames() if frames is None else frames
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "converted.onnx"
         model.eval()
@@ -187,26 +219,28 @@ def check_transfer(model, min_iou: float = 0.5) -> dict[str, Any]:
             output_names=["output0"],
             dynamo=False,
         )
-        converted = YoloDetector(create_session(path, ModelSettings()), coco.class_names, name="converted")
+        converted = YoloDetector(
+            create_session(path, ModelSettings()), reference.class_names, name="converted"
+        )
         reference_boxes = found_boxes = matched = 0
-        for frame in transfer_frames():
-            reference, found = coco.detect(frame), converted.detect(frame)
-            reference = reference[np.isin(reference.data["class_name"], TRANSFER_CLASSES)]
-            found_boxes += int(np.isin(found.data["class_name"], TRANSFER_CLASSES).sum())
-            reference_boxes += len(reference)
-            for box, name in zip(reference.xyxy, reference.data["class_name"], strict=True):
+        for frame in frames:
+            expected, found = reference.detect(frame), converted.detect(frame)
+            expected = expected[np.isin(expected.data["class_name"], classes)]
+            found_boxes += int(np.isin(found.data["class_name"], classes).sum())
+            reference_boxes += len(expected)
+            for box, name in zip(expected.xyxy, expected.data["class_name"], strict=True):
                 same = found[found.data["class_name"] == name]
                 if len(same) and float(box_iou(box, same.xyxy).max()) >= min_iou:
                     matched += 1
     result = {
-        "frames": len(TRANSFER_FRAMES) + TRANSFER_HELMET_IMAGES,
+        "frames": len(frames),
         "onnx_boxes": reference_boxes,
         "converted_boxes": found_boxes,
         "matched": matched,
         "recall_of_onnx_boxes": round(matched / max(reference_boxes, 1), 3),
     }
     if reference_boxes == 0 or result["recall_of_onnx_boxes"] < 0.8:
-        raise RuntimeError(f"COCO weight transfer failed its check: {result}")
+        raise RuntimeError(f"{reference.name} weight transfer failed its check: {result}")
     return result
 
 
@@ -238,14 +272,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def save_start_checkpoint(model, path: Path) -> None:
-    """The converted COCO model as an Ultralytics checkpoint that `YOLO(path).train` starts from."""
+def save_start_checkpoint(model, path: Path, names: list[str] | None = None) -> None:
+    """The converted model (COCO classes unless `names` says otherwise) as an Ultralytics checkpoint
+    that `YOLO(path).train` starts from."""
     import copy
 
     import torch
 
     model = copy.deepcopy(model).float()
-    model.names = dict(enumerate(_coco_names()))
+    model.names = dict(enumerate(names or _coco_names()))
     model.args = {"imgsz": 640}
     torch.save({"model": model, "epoch": -1, "optimizer": None, "ema": None}, path)
 
@@ -385,6 +420,27 @@ class FinetuneJob:
     """The module's own flags, as they go on the recorded command line."""
 
 
+def start_model(
+    job: FinetuneJob, args: argparse.Namespace, calibration: list[np.ndarray]
+) -> tuple[Any, dict[str, Any]]:
+    """The model training starts from (`--start`) and its transfer check, which names the start."""
+    if args.start == "coco":
+        converted = coco_yolov8n_from_pack(calibration, args.imgsz)
+        return converted, {**check_transfer(converted), "start": COCO_MODEL}
+    name = f"{job.model_prefix}-{args.imgsz}"
+    pack = ModelPack.open(BUNDLED_MODELS_DIR)
+    path = pack.verified_path(name)
+    converted = yolov8n_from_onnx(path, len(job.classes), calibration, args.imgsz)
+    reference = load_yolo(pack, name, ModelSettings(), conf_threshold=0.25)
+    transfer = check_transfer(converted, reference, calibration, job.classes)
+    return converted, {**transfer, "start": f"{name} sha256 {sha256_of(path)}"}
+
+
+def start_names(job: FinetuneJob, args: argparse.Namespace) -> list[str] | None:
+    """The class names of the start checkpoint: COCO's (None) or the detector's own."""
+    return None if args.start == "coco" else list(job.classes)
+
+
 def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = None) -> int:
     """Parse the command line, then: offline Ultralytics, data, the pack's COCO YOLOv8n converted and
     checked, training, ONNX export, measurement, manifest entry. Exit status 1 if anything tried
@@ -411,6 +467,14 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="'cpu', or a CUDA device index")
+    parser.add_argument("--lr0", type=float, default=DEFAULT_LR0, help="initial learning rate (AdamW)")
+    parser.add_argument(
+        "--start",
+        choices=("coco", "shipped"),
+        default="coco",
+        help="start from the pack's COCO YOLOv8n, or from this detector as the bundled pack ships it "
+        "(a further fine-tune: new data, a lower --lr0)",
+    )
     parser.add_argument("--conf", type=float, default=0.4, help="operating point of precision/recall")
     parser.add_argument("--workdir", type=Path, help="keep the dataset and training runs here")
     parser.add_argument(
@@ -433,24 +497,24 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
         offline_ultralytics(workdir)
         if args.trained:
             staged = json.loads((args.trained / JOB_FILE).read_text())
-            for name in ("epochs", "imgsz", "batch", "seed", "freeze"):
-                setattr(args, name, staged[name])
+            for name in ("epochs", "imgsz", "batch", "seed", "freeze", "lr0", "start"):
+                setattr(args, name, staged.get(name, getattr(args, name)))
             last, transfer, data_facts = args.trained / "last.pt", staged["transfer"], staged["data"]
             trained_on_device, training_minutes = staged["trained_on_device"], staged["training_minutes"]
         else:
             seed_everything(args.seed)
             data_yaml, data_facts = job.build_data(workdir / "data", args)
             print(f"data: {data_facts}", file=sys.stderr)
-            converted = coco_yolov8n_from_pack(
-                calibration_images(workdir / "data", CALIBRATION_IMAGES, args.seed), args.imgsz
-            )
-            transfer = check_transfer(converted)
-            print(f"COCO transfer check: {transfer}", file=sys.stderr)
+            calibration = calibration_images(workdir / "data", CALIBRATION_IMAGES, args.seed)
+            converted, transfer = start_model(job, args, calibration)
+            data_facts = {**data_facts, "start": transfer["start"]}
+            print(f"transfer check: {transfer}", file=sys.stderr)
             if args.stage:
                 stage_training(
                     args.stage,
                     workdir / "data",
                     converted,
+                    start_names(job, args),
                     args,
                     transfer,
                     data_facts,
@@ -460,8 +524,8 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
                     f"staged in {args.stage}: python -m citywatch.training.yolo_train {args.stage} --out OUT"
                 )
                 return 0 if not guard.attempts else 1
-            start = workdir / "coco-yolov8n-from-pack.pt"
-            save_start_checkpoint(converted, start)
+            start = workdir / "start.pt"
+            save_start_checkpoint(converted, start, start_names(job, args))
             last = train(
                 start,
                 data_yaml,
@@ -472,6 +536,7 @@ def finetune_main(job: FinetuneJob, description: str, argv: list[str] | None = N
                 args.batch,
                 args.freeze,
                 device=args.device,
+                lr0=args.lr0,
             )
             trained_on_device, training_minutes = args.device, None
         args.out.mkdir(parents=True, exist_ok=True)
@@ -514,6 +579,8 @@ def _command_line(job: FinetuneJob, args: argparse.Namespace, destination: str) 
     return (
         f"python -m citywatch.training.{job.module} {destination} --epochs {args.epochs} "
         f"--imgsz {args.imgsz} --freeze {args.freeze} --batch {args.batch} --seed {args.seed}"
+        f"{f' --lr0 {args.lr0:g}' if args.lr0 != DEFAULT_LR0 else ''}"
+        f"{f' --start {args.start}' if args.start != 'coco' else ''}"
         f"{f' --export-height {args.export_height}' if args.export_height else ''}{job.extra_flags(args)}"
     )
 
@@ -522,6 +589,7 @@ def stage_training(
     stage: Path,
     data: Path,
     converted: Any,
+    names: list[str] | None,
     args: argparse.Namespace,
     transfer: dict[str, Any],
     data_facts: dict[str, Any],
@@ -532,8 +600,9 @@ def stage_training(
     if stage.exists():
         shutil.rmtree(stage)
     stage_dataset(data, stage / "data")
-    save_start_checkpoint(converted, stage / START_CHECKPOINT)
-    job = {name: getattr(args, name) for name in ("epochs", "imgsz", "batch", "seed", "freeze")}
+    save_start_checkpoint(converted, stage / START_CHECKPOINT, names)
+    names_of_run = ("epochs", "imgsz", "batch", "seed", "freeze", "lr0", "start")
+    job = {name: getattr(args, name) for name in names_of_run}
     facts = {"stage_command": command, "transfer": transfer, "data": data_facts}
     (stage / JOB_FILE).write_text(json.dumps({**job, **facts}, indent=2))
 

@@ -137,6 +137,10 @@ def _number(text: str) -> float | str:
         return text
 
 
+DEFAULT_LR0 = 0.002
+"""AdamW's initial learning rate from the COCO start; a start already trained on our classes takes less."""
+
+
 def train(
     start_checkpoint: Path,
     data_yaml: Path,
@@ -148,6 +152,7 @@ def train(
     freeze: int,
     device: str = "cpu",
     workers: int = 1,
+    lr0: float = DEFAULT_LR0,
 ) -> Path:
     """Fine-tunes from `start_checkpoint` with the first `freeze` layers (the backbone is 0-9) fixed;
     returns the last checkpoint. No validation between epochs (a CPU budget choice): the val splits
@@ -172,7 +177,7 @@ def train(
         exist_ok=True,
         pretrained=True,
         optimizer="AdamW",
-        lr0=0.002,
+        lr0=lr0,
         cos_lr=True,
         warmup_epochs=1,
         close_mosaic=max(1, epochs // 4),
@@ -220,6 +225,7 @@ def run_staged(
             job["freeze"],
             device=device,
             workers=workers,
+            lr0=job.get("lr0", DEFAULT_LR0),
         )
     shutil.copyfile(last, out / "last.pt")
     job["trained_on_device"] = _device_name(device)

@@ -8,12 +8,15 @@ import pytest
 from citywatch.evaluation.datasets import (
     FALL_VAL_SOURCES,
     HELMET_IDN_VAL_SOURCES,
+    WEAPON_CCTV_TRAIN_SOURCES,
     DatasetBuildError,
     build,
     fall_source,
     helmet_idn_sources,
     helmet_idn_split,
     helmet_split,
+    weapon_cctv_sources,
+    weapon_cctv_split,
     weapon_source,
 )
 from citywatch.evaluation.labels import read_labels
@@ -89,9 +92,17 @@ def test_helmet_idn_set_holds_the_validation_camera_positions_only(tmp_path: Pat
         helmet_idn_split(sources, "made-up.jpg")
 
 
-def test_weapon_cctv_set_labels_every_frame_by_its_weapon_box(tmp_path: Path) -> None:
+def test_weapon_cctv_set_holds_out_the_cameras_the_detector_never_trained_on(tmp_path: Path) -> None:
     build("weapon_cctv", tmp_path / "wc")
     items = read_labels(tmp_path / "wc")
-    assert (len(items), sum(i.label == "weapon" for i in items)) == (257, 49)
+    # control room 19 + hall screen captures 9 + dark hall 5 + parking 1 + night 1 + point05/06 54
+    assert (len(items), sum(i.label == "weapon" for i in items)) == (89, 20)
     rows = (tmp_path / "wc" / "labels.csv").read_text().splitlines()
-    assert rows[0] == "file,label,source" and any(r.endswith(",frame-room") for r in rows)
+    assert rows[0] == "file,label,source"
+    held_out = {r.rsplit(",", 1)[1] for r in rows[1:]}
+    assert not held_out & WEAPON_CCTV_TRAIN_SOURCES
+    assert {"2023-02-controlroom", "screen-12_14_2022-hall", "point05"} <= held_out
+    sources = weapon_cctv_sources()
+    assert sum(weapon_cctv_split(sources, name) == "train" for name in sources) == 168
+    with pytest.raises(DatasetBuildError, match=r"not in sources\.csv"):
+        weapon_cctv_split(sources, "made-up.jpg")

@@ -6,9 +6,11 @@ import os
 import socket
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
+from citywatch.evaluation.datasets import weapon_cctv_sources, weapon_cctv_split
 from citywatch.paths import datasets_dir
 from citywatch.perception.model_pack import ModelPack
 from citywatch.training.weapon import build_dataset
@@ -17,7 +19,7 @@ from citywatch.training.yolo_train import NetworkGuard
 
 
 def test_dataset_links_images_and_remaps_labels(tmp_path: Path) -> None:
-    data_yaml = build_dataset(tmp_path)
+    data_yaml, _ = build_dataset(tmp_path)
     assert "0: gun" in data_yaml.read_text() and "1: knife" in data_yaml.read_text()
     train = sorted((tmp_path / "images" / "train").iterdir())
     assert all(p.is_symlink() and Path(os.readlink(p)).is_absolute() for p in train)
@@ -32,6 +34,28 @@ def test_dataset_links_images_and_remaps_labels(tmp_path: Path) -> None:
     rows = (tmp_path / "labels" / "val" / f"knife_{stem}.txt").read_text().splitlines()
     assert len(rows) == sum(line.startswith("0 ") for line in source) and rows
     assert all(row.split()[0] == "1" for row in rows)
+
+
+def test_weapon_cctv_adds_its_training_cameras_only_and_replay_keeps_a_grey_sample(tmp_path: Path) -> None:
+    """--cctv-repeats 3 --replay 20 --gray-share 0.5: 20 gun and 20 knife images (10 of each grey,
+    real files), weapon_cctv's 168 training-group frames (29 with a weapon, listed 3 times, as
+    knives), none of its held-out groups."""
+    _, counts = build_dataset(tmp_path, {"gun": 1, "knife": 1}, cctv_repeats=3, replay=20, gray_share=0.5)
+    train = sorted((tmp_path / "images" / "train").iterdir())
+    assert counts["weapon_cctv_train_weapon_frames"] == 29
+    assert counts["weapon_cctv_train_weapon_free_frames"] == 139
+    assert len(train) == 20 + 20 + 29 * 3 + 139
+    grey = [p for p in train if "_gray" in p.name]
+    assert len(grey) == 20 and not any(p.is_symlink() for p in grey)
+    image = cv2.imread(str(grey[0]))
+    assert np.abs(image[:, :, 0].astype(int) - image[:, :, 2].astype(int)).max() <= 2  # grey in BGR
+    sources = weapon_cctv_sources()
+    cctv = [p for p in train if p.name.startswith("cctv")]
+    originals = {p.resolve().name for p in cctv}
+    assert {weapon_cctv_split(sources, name) for name in originals} == {"train"}
+    labels = [(tmp_path / "labels" / "train" / f"{p.stem}.txt").read_text().split() for p in cctv]
+    assert {row[0] for row in labels if row} == {"1"}  # the weapon class as knife; no person boxes
+    assert sum(bool(row) for row in labels) == 29 * 3
 
 
 def test_dequantized_coco_weights_are_the_fused_yolov8n() -> None:
