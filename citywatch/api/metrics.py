@@ -67,13 +67,23 @@ class CitywatchCollector(Collector):
         yield dropped
         shed = CounterMetricFamily(
             "citywatch_frames_shed",
-            "Frames not analysed under load, per camera and reason (superseded, late, queue_full)",
+            "Frames not analysed under load, per camera and reason (superseded, late, queue_full, "
+            "low_priority)",
             labels=["camera", "reason"],
         )
         for camera_id, reasons in scheduler.shed.items():
             for reason, count in reasons.items():
                 shed.add_metric([camera_id, reason], count)
         yield shed
+        skipped = CounterMetricFamily(
+            "citywatch_passes_skipped",
+            "Frames analysed without a detector role's pass under load (models.type_priority), per camera",
+            labels=["camera", "role"],
+        )
+        for camera_id, roles in scheduler.skipped_passes.items():
+            for role, count in roles.items():
+                skipped.add_metric([camera_id, role], count)
+        yield skipped
         passes = CounterMetricFamily(
             "citywatch_detector_frames",
             "Frames each detector role ran on, and frames it skipped because its trigger did not fire",

@@ -13,8 +13,9 @@ falls behind it sheds frames rather than analyse them late, and counts each per 
   detector passes of its least important types first (each job ranks its roles, 0 = most
   important, out of `priority_levels`): at half the budget every rank runs, and as its wait grows
   towards the whole budget the cut-off falls rank by rank to the most important alone. A skipped
-  pass is counted ("low_priority:<role>") and the job says which it skipped, so the analyzers that
-  need it do not take the frame for an empty one; a frame left with no pass is shed ("low_priority").
+  pass is counted per camera and role (`skipped_passes`) and the job says which it skipped, so the
+  analyzers that need it do not take the frame for an empty one; a frame left with no pass is shed
+  ("low_priority").
 
 A role with a trigger (perception.triggers) runs after the role that triggers it and only on the
 frames where it fires; the others get an empty result.
@@ -89,7 +90,9 @@ class SchedulerStats:
     busy_seconds: float
     errors: int
     shed: dict[str, dict[str, int]] = field(default_factory=dict)
-    """camera -> reason ("superseded", "late", "queue_full") -> frames shed."""
+    """camera -> reason ("superseded", "late", "queue_full", "low_priority") -> frames shed."""
+    skipped_passes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """camera -> detector role -> frames that ran without that role's pass (priorities under load)."""
     latencies_s: list[float] = field(default_factory=list)
     """Seconds from capture to the end of inference, of the last LATENCY_SAMPLES analysed frames."""
 
@@ -126,6 +129,7 @@ class InferenceScheduler:
         self._levels = priority_levels
         self._clock = clock
         self._shed: dict[str, dict[str, int]] = {}
+        self._skipped_passes: dict[str, dict[str, int]] = {}
         self._latencies: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -204,6 +208,7 @@ class InferenceScheduler:
                 busy_seconds=self._busy_seconds,
                 errors=self._errors,
                 shed={camera: dict(reasons) for camera, reasons in self._shed.items()},
+                skipped_passes={camera: dict(roles) for camera, roles in self._skipped_passes.items()},
                 latencies_s=list(self._latencies),
             )
 
@@ -244,13 +249,13 @@ class InferenceScheduler:
         skipped = frozenset(r for r in job.roles if job.role_ranks.get(r, 0) >= max(cutoff, 1))
         if not skipped:
             return job
-        reasons = self._shed.setdefault(job.frame.camera_id, {})
-        for role in skipped:
-            reasons[f"low_priority:{role}"] = reasons.get(f"low_priority:{role}", 0) + 1
         kept = tuple(r for r in job.roles if r not in skipped)
         if not kept:
             self._count_shed(job, "low_priority")
             return None
+        roles = self._skipped_passes.setdefault(job.frame.camera_id, {})
+        for role in skipped:
+            roles[role] = roles.get(role, 0) + 1
         return replace(job, roles=kept, skipped_roles=job.skipped_roles | skipped)
 
     def _next_batch(self) -> list[InferenceJob]:
