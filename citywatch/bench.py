@@ -69,7 +69,10 @@ class RunResult:
     """The p95 of that capture-to-analysis latency."""
     analysis_latency_max_s: float | None = None
     frames_shed: dict[str, int] | None = None
-    """Frames not analysed under load, by reason (superseded, late, queue_full), all cameras."""
+    """Frames not analysed under load, by reason (superseded, late, queue_full, low_priority), all
+    cameras."""
+    passes_skipped: dict[str, int] | None = None
+    """Frames analysed without a detector role's pass under load (models.type_priority), by role."""
 
     @property
     def camera_seconds_per_cpu_s(self) -> float:
@@ -165,19 +168,27 @@ def run_citywatch(
         analysis_latency_p50_s=_quantile(sched.latencies_s, 0.5),
         latency_p95_s=_quantile(sched.latencies_s, 0.95),
         analysis_latency_max_s=max(sched.latencies_s, default=None),
-        frames_shed=_shed_by_reason(sched.shed),
+        frames_shed=_totals(sched.shed),
+        passes_skipped=_totals(sched.skipped_passes),
     )
+
+
+def _counts(counts: dict[str, int] | None) -> str:
+    if counts is None:
+        return "-"
+    return ", ".join(f"{key} {n}" for key, n in sorted(counts.items())) or "0"
 
 
 def _quantile(values: list[float], q: float) -> float | None:
     return float(np.quantile(values, q)) if values else None
 
 
-def _shed_by_reason(shed: dict[str, dict[str, int]]) -> dict[str, int]:
+def _totals(per_camera: dict[str, dict[str, int]]) -> dict[str, int]:
+    """camera -> key -> count, added up over the cameras."""
     totals: dict[str, int] = {}
-    for reasons in shed.values():
-        for reason, count in reasons.items():
-            totals[reason] = totals.get(reason, 0) + count
+    for counts in per_camera.values():
+        for key, count in counts.items():
+            totals[key] = totals.get(key, 0) + count
     return totals
 
 
@@ -266,11 +277,8 @@ def format_table(ours: RunResult, naive: RunResult) -> str:
         row("frames analysed/s", num, lambda r: per_s(r, r.frames_analysed)),
         row("detector calls/s", num, lambda r: per_s(r, r.detector_calls)),
         row("frames dropped or shed", str, lambda r: r.frames_dropped),
-        row(
-            "frames shed by reason",
-            lambda v: ", ".join(f"{k} {n}" for k, n in sorted(v.items())) or "0" if v is not None else "-",
-            lambda r: r.frames_shed,
-        ),
+        row("frames shed by reason", _counts, lambda r: r.frames_shed),
+        row("detector passes skipped by role (priority)", _counts, lambda r: r.passes_skipped),
         row("latency capture to analysis p50 (s)", opt, lambda r: r.analysis_latency_p50_s),
         row("latency capture to analysis p95 (s)", opt, lambda r: r.latency_p95_s),
         row("latency capture to analysis max (s)", opt, lambda r: r.analysis_latency_max_s),

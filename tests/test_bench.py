@@ -18,3 +18,4 @@ def test_bench_runs_both_pipelines_on_real_clips() -> None:
     assert naive.detector_calls == naive.frames_analysed == pytest.approx(2 * 4 * 2, abs=2)
     table = format_table(ours, naive)
     assert "throughput ratio citywatch / naive" in table and "| frames analysed/s |" in table
+    assert "| detector passes skipped by role (priority) |" in table and ours.passes_skipped is not None

@@ -7,9 +7,11 @@ falls behind it sheds frames rather than analyse them late, and counts each per 
 - each camera has its own queue of at most `per_camera` frames; a newer frame supersedes its
   oldest ("superseded"), so one busy camera cannot fill the queue of all;
 - batches take the cameras in turn (round robin), each camera's oldest frame first: fair shares;
-- a frame older than `latency_budget_s` from its capture when its turn comes is skipped ("late"):
-  an incident found seven seconds late is late, and the next frame of that camera is fresher;
-- priorities between incident types: a frame that has waited more than half the budget loses the
+- a frame that would be older than `latency_budget_s` from its capture by the time it is analysed
+  is skipped ("late"): an incident found seven seconds late is late, and the next frame of that
+  camera is fresher. "By the time" is its age when its turn comes plus the worker's recent seconds
+  per frame times its place in the batch; a batch closes early rather than make its frames late;
+- priorities between incident types: a frame that will be done past half the budget loses the
   detector passes of its least important types first (each job ranks its roles, 0 = most
   important, out of `priority_levels`): at half the budget every rank runs, and as its wait grows
   towards the whole budget the cut-off falls rank by rank to the most important alone. A skipped
@@ -37,6 +39,8 @@ from citywatch.video.frame import Frame
 
 log = logging.getLogger(__name__)
 
+SPEED_WEIGHT = 0.2
+"""Weight of the newest batch in the moving average of seconds per frame."""
 PRESSURE_FROM = 0.5
 """Share of the latency budget a frame may wait before its least important passes are skipped."""
 LATENCY_SAMPLES = 100_000
@@ -127,6 +131,9 @@ class InferenceScheduler:
         self._per_camera = per_camera
         self._budget = latency_budget_s
         self._levels = priority_levels
+        self._seconds_per_frame = 0.0
+        """This worker's recent seconds per frame (inference and hand-off), a moving average: how
+        long a frame taken now will take to be done, so that it is not taken if that is too late."""
         self._clock = clock
         self._shed: dict[str, dict[str, int]] = {}
         self._skipped_passes: dict[str, dict[str, int]] = {}
@@ -220,27 +227,37 @@ class InferenceScheduler:
         reasons[reason] = reasons.get(reason, 0) + 1
         self._dropped += 1
 
-    def _take(self) -> InferenceJob | None:
-        """The next camera's oldest job that is still within the budget (late ones are shed on the
-        way), the camera moved to the end of the turn; None when nothing waits."""
+    def _take(self, position: int) -> tuple[InferenceJob | None, bool]:
+        """(the next camera's oldest job that can still be analysed within the budget as frame
+        `position` of a batch, whether the batch is full). Late jobs are shed on the way; a job
+        that would be late only because the batch is already long is left first in its queue and
+        the batch closes (it goes first in the next one). A taken job's camera moves to the end of
+        the turn. (None, False) when nothing waits."""
         while self._waiting():
             camera_id = next(c for c, q in self._queues.items() if q)
-            queue = self._queues.pop(camera_id)
-            job = queue.popleft()
-            self._queues[camera_id] = queue  # to the end of the round robin
-            if self._budget is None:
-                return job
-            age = self._clock() - job.frame.timestamp
-            if age > self._budget:
+            queue = self._queues[camera_id]
+            job = queue[0]
+            done_at_age = None
+            if self._budget is not None:
+                age = self._clock() - job.frame.timestamp
+                done_at_age = age + (position + 1) * self._seconds_per_frame
+                if position and done_at_age > self._budget and age + self._seconds_per_frame <= self._budget:
+                    return None, True
+            queue.popleft()
+            self._queues[camera_id] = self._queues.pop(camera_id)  # to the end of the round robin
+            if done_at_age is None:
+                return job, False
+            if done_at_age > self._budget:
                 self._count_shed(job, "late")
                 continue
-            job = self._by_priority(job, age)
-            if job is not None:
-                return job
-        return None
+            taken = self._by_priority(job, done_at_age)
+            if taken is not None:
+                return taken, False
+        return None, False
 
     def _by_priority(self, job: InferenceJob, age: float) -> InferenceJob | None:
-        """`job` without the roles its wait no longer affords (module doc); None if none is left."""
+        """`job` without the roles its wait (`age`, when it will be done) no longer affords (module
+        doc); None if none is left."""
         assert self._budget is not None
         pressure = (age / self._budget - PRESSURE_FROM) / (1 - PRESSURE_FROM)
         if pressure <= 0:
@@ -267,16 +284,17 @@ class InferenceScheduler:
                     self._cond.wait()
                 if not self._waiting():
                     return []  # stopping and nothing left
-                job = self._take()
+                job, _ = self._take(0)
                 if job is not None:
                     batch.append(job)
             deadline = time.monotonic() + self._max_wait_s
             while len(batch) < self._batch_size:
-                if (job := self._take()) is not None:
+                job, full = self._take(len(batch))
+                if job is not None:
                     batch.append(job)
                     continue
                 remaining = deadline - time.monotonic()
-                if self._stopping or remaining <= 0:
+                if full or self._stopping or remaining <= 0:
                     break
                 self._cond.wait(remaining)
             return batch
@@ -285,8 +303,11 @@ class InferenceScheduler:
         while batch := self._next_batch():
             started = time.monotonic()
             self._process(batch)
+            elapsed = time.monotonic() - started
             with self._cond:
-                self._busy_seconds += time.monotonic() - started
+                self._busy_seconds += elapsed
+                per_frame = elapsed / len(batch)
+                self._seconds_per_frame += SPEED_WEIGHT * (per_frame - self._seconds_per_frame)
 
     def _process(self, batch: list[InferenceJob]) -> None:
         detections: list[dict[str, sv.Detections]] = [{} for _ in batch]

@@ -196,3 +196,27 @@ def test_under_load_the_least_important_passes_go_first(
     assert stats.shed == {"coco_only": {"low_priority": 1}}
     assert stats.skipped_passes == {"waiting": {"coco": 1}, "almost_late": {"coco": 1}}
     assert stats.jobs_dropped == 1 and stats.frames_per_role == {"coco": 1, "fire_smoke": 3}
+
+
+def test_a_frame_is_not_taken_when_it_would_be_done_past_the_budget(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    """With the worker at 0.5 s a frame (as if measured), a batch takes a frame only if the whole
+    batch would be done within the 2 s budget of it: three fresh frames fit (done at 0.7, 1.2 and
+    1.7 s), a frame of 1.8 s cannot be done in time even alone (shed as late), and a frame of 0.6 s,
+    which would be done at 2.6 s as the fourth, waits to go first in the next batch."""
+    image = frames("car", [232])[0]
+    now = 1_000.0
+    results = Results()
+    scheduler = InferenceScheduler(
+        detectors, batch_size=8, max_wait_ms=0, latency_budget_s=2.0, clock=lambda: now
+    )
+    scheduler._seconds_per_frame = 0.5
+    for camera, waited in (("a", 0.2), ("b", 0.2), ("c", 0.2), ("old", 1.8), ("e", 0.6)):
+        scheduler.submit(InferenceJob(Frame(camera, 0, now - waited, image), ("coco",), results))
+    scheduler.start()
+    assert scheduler.stop(timeout=30)
+    assert results.order() == [("a", 0), ("b", 0), ("c", 0), ("e", 0)]
+    stats = scheduler.stats
+    assert stats.shed == {"old": {"late": 1}}
+    assert stats.detector_calls == {"coco": 2, "fire_smoke": 0}  # [a, b, c], then [e]
