@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from citywatch.incidents.model import DETECTION_TYPES, IncidentType
+from citywatch.domain.incident_types import DETECTION_TYPES, IncidentType, Severity
 
-DetectionType = Literal["weapon", "fight", "fall", "no_helmet", "accident", "fire"]
-assert set(DetectionType.__args__) == {t.value for t in DETECTION_TYPES}
+DetectionType = Literal[tuple(t.value for t in DETECTION_TYPES)]  # type: ignore[valid-type]
+"""The incident types a camera may look for (domain.incident_types: the ones with an analyzer)."""
 
 
 class ConfigError(ValueError):
@@ -715,12 +715,8 @@ class UiSettings(StrictModel):
     )
 
 
-AlertType = Literal[
-    "weapon", "fight", "fall", "no_helmet", "accident", "fire", "camera_offline", "camera_tampered"
-]
-assert set(AlertType.__args__) == {t.value for t in IncidentType}
-
-Severity = Literal["low", "medium", "high"]
+AlertType = Literal[tuple(t.value for t in IncidentType)]  # type: ignore[valid-type]
+"""Every incident type, camera health included: what a notification route may name."""
 
 
 class QuietHours(StrictModel):

@@ -1,5 +1,6 @@
 """What every analyzer takes and gives, and the registry that finds one by incident type."""
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
@@ -7,7 +8,8 @@ from typing import ClassVar, Protocol
 import supervision as sv
 
 from citywatch.config import CameraConfig, PersistenceRule, Thresholds
-from citywatch.incidents.model import Incident, IncidentType
+from citywatch.domain.incident_types import INCIDENT_TYPES, IncidentType
+from citywatch.incidents.model import Incident
 from citywatch.video.frame import Frame
 
 
@@ -120,8 +122,11 @@ def create_analyzer(
 
 
 def _load_builtin_analyzers() -> None:
-    # Importing the modules runs their @register_analyzer decorators.
-    from citywatch.analytics import accident, fall, fight, fire, no_helmet, weapon  # noqa: F401
+    """Import the analyzer module of every detection type of the table; importing runs its
+    @register_analyzer decorator."""
+    for info in INCIDENT_TYPES.values():
+        if info.analyzer is not None:
+            importlib.import_module(f"citywatch.analytics.{info.analyzer}")
 
 
 def thresholds_at_frame_rate(thresholds: Thresholds, fps: float) -> Thresholds:

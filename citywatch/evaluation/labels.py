@@ -4,7 +4,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from citywatch.incidents.model import DETECTION_TYPES, IncidentType
+from citywatch.domain.incident_types import DETECTION_TYPES, INCIDENT_TYPES, IncidentType
 
 LABELS_FILE = "labels.csv"
 
@@ -12,9 +12,7 @@ NEGATIVE_LABELS = frozenset({"normal", "helmet", "no_fight"})
 """Labels that mean: none of the incident types is in this file."""
 
 LABEL_ALIASES: dict[str, IncidentType] = {
-    "smoke": IncidentType.FIRE,
-    "weapon_gun": IncidentType.WEAPON,
-    "weapon_knife": IncidentType.WEAPON,
+    label: incident_type for incident_type, info in INCIDENT_TYPES.items() for label in info.eval_labels
 }
 
 VOCABULARY: dict[str, IncidentType | None] = {

@@ -1,6 +1,7 @@
 """The incident value that analyzers raise and the store keeps.
 
-Type names are the canonical ones of DESIGN.md, used in config, database, API and eval labels.
+Its types are the table of citywatch.domain.incident_types (canonical names of DESIGN.md, used in
+config, database, API and eval labels), importable from here as before.
 """
 
 import uuid
@@ -9,27 +10,9 @@ from enum import StrEnum
 
 import numpy as np
 
+from citywatch.domain.incident_types import DETECTION_TYPES, IncidentType
 
-class IncidentType(StrEnum):
-    WEAPON = "weapon"
-    FIGHT = "fight"
-    FALL = "fall"
-    NO_HELMET = "no_helmet"
-    ACCIDENT = "accident"
-    FIRE = "fire"
-    CAMERA_OFFLINE = "camera_offline"
-    CAMERA_TAMPERED = "camera_tampered"
-
-
-DETECTION_TYPES: tuple[IncidentType, ...] = (
-    IncidentType.WEAPON,
-    IncidentType.FIGHT,
-    IncidentType.FALL,
-    IncidentType.NO_HELMET,
-    IncidentType.ACCIDENT,
-    IncidentType.FIRE,
-)
-"""Incident types that come from looking at the picture (the rest are camera health)."""
+__all__ = ["DETECTION_TYPES", "EvidenceBox", "Incident", "IncidentStatus", "IncidentType"]
 
 
 class IncidentStatus(StrEnum):

@@ -15,25 +15,14 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from citywatch.config import LineSettings, NotificationSettings
+from citywatch.domain.incident_types import name_of, severity_of
 from citywatch.notifiers.delivery import DeliveryError, Message, RetryPolicy
 from citywatch.notifiers.evidence_links import snapshot_link
 from citywatch.notifiers.payloads import IncidentNotice
-from citywatch.notifiers.routing import severity_of
 from citywatch.notifiers.webhook import is_retryable_status
 from citywatch.video.state import StateChange
 
 PUSH_PATH = "/v2/bot/message/push"
-
-THAI_NAMES = {
-    "weapon": "อาวุธ",
-    "fight": "การทะเลาะวิวาท",
-    "fall": "คนล้ม",
-    "no_helmet": "ไม่สวมหมวกกันน็อก",
-    "accident": "อุบัติเหตุ",
-    "fire": "ไฟไหม้/ควัน",
-    "camera_offline": "กล้องออฟไลน์",
-    "camera_tampered": "กล้องถูกรบกวน",
-}
 
 
 class LineChannel:
@@ -93,7 +82,7 @@ class LineChannel:
         kind = notice.type + (f"/{notice.subtype}" if notice.subtype else "")
         local = datetime.fromtimestamp(notice.started_at, self._zone).strftime("%Y-%m-%d %H:%M:%S")
         return (
-            f"[citywatch] {THAI_NAMES.get(notice.type, notice.type)} ({kind}), "
+            f"[citywatch] {name_of(notice.type, 'th')} ({kind}), "
             f"severity {severity_of(notice.type)}\n"
             f"กล้อง camera: {notice.camera_id}\n"
             f"เวลา time: {local} ({self._notifications.timezone})\n"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from citywatch.domain.incident_types import severity_of
 from citywatch.incidents.model import Incident
 from citywatch.incidents.store import CameraStatus, StoredIncident
-from citywatch.notifiers.routing import severity_of
 from citywatch.video.state import StateChange
 
 

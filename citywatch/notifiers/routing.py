@@ -1,26 +1,13 @@
-"""Which channels get an incident: severity per type, routing rules and quiet hours."""
+"""Which channels get an incident: routing rules (by type and severity, domain.incident_types) and
+quiet hours."""
 
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from citywatch.config import NotificationSettings, QuietHours, Severity
-from citywatch.incidents.model import IncidentType
+from citywatch.config import NotificationSettings, QuietHours
+from citywatch.domain.incident_types import IncidentType, Severity, severity_of
 
-SEVERITY: dict[IncidentType, Severity] = {
-    IncidentType.WEAPON: "high",
-    IncidentType.FIGHT: "high",
-    IncidentType.ACCIDENT: "high",
-    IncidentType.FIRE: "high",
-    IncidentType.FALL: "medium",
-    IncidentType.NO_HELMET: "medium",
-    IncidentType.CAMERA_OFFLINE: "medium",
-    IncidentType.CAMERA_TAMPERED: "medium",
-}
 _RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2}
-
-
-def severity_of(incident_type: IncidentType | str) -> Severity:
-    return SEVERITY[IncidentType(incident_type)]
 
 
 def in_window(quiet: QuietHours, now: time) -> bool:

@@ -1,5 +1,6 @@
 """Every string the dashboard shows, in Thai and English, and dates as each language writes them.
 
+The incident types' names come from the one table (citywatch.domain.incident_types).
 `t(key, lang)` looks a key up; both languages have exactly the same keys (a test checks it, and
 that every key the pages use exists). Thai dates use the Buddhist era (year + 543) and Thai month
 names, as Thai police reports do.
@@ -10,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+from citywatch.domain.incident_types import IncidentType, name_of
 
 Language = Literal["th", "en"]
 LANGUAGES: tuple[Language, ...] = ("th", "en")
@@ -34,14 +37,7 @@ EN: dict[str, str] = {
     "role.operator": "Operator",
     "role.supervisor": "Supervisor",
     "role.admin": "Administrator",
-    "type.weapon": "Weapon",
-    "type.fight": "Fight",
-    "type.fall": "Fall",
-    "type.no_helmet": "No helmet",
-    "type.accident": "Accident",
-    "type.fire": "Fire / smoke",
-    "type.camera_offline": "Camera offline",
-    "type.camera_tampered": "Camera tampered",
+    **{f"type.{t.value}": name_of(t, "en") for t in IncidentType},
     "status.new": "New",
     "status.acknowledged": "Acknowledged",
     "status.assigned": "Assigned",
@@ -173,14 +169,7 @@ TH: dict[str, str] = {
     "role.operator": "เจ้าหน้าที่",
     "role.supervisor": "หัวหน้าเวร",
     "role.admin": "ผู้ดูแลระบบ",
-    "type.weapon": "อาวุธ",
-    "type.fight": "ทะเลาะวิวาท",
-    "type.fall": "คนล้ม",
-    "type.no_helmet": "ไม่สวมหมวกกันน็อก",
-    "type.accident": "อุบัติเหตุ",
-    "type.fire": "ไฟไหม้ / ควัน",
-    "type.camera_offline": "กล้องออฟไลน์",
-    "type.camera_tampered": "กล้องถูกรบกวน",
+    **{f"type.{t.value}": name_of(t, "th") for t in IncidentType},
     "status.new": "ใหม่",
     "status.acknowledged": "รับทราบแล้ว",
     "status.assigned": "มอบหมายแล้ว",

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from citywatch.config import ConfigError, NotificationSettings, QuietHours, parse_config
+from citywatch.domain.incident_types import severity_of
 from citywatch.incidents.model import IncidentType
-from citywatch.notifiers.routing import Router, severity_of
+from citywatch.notifiers.routing import Router
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 WEBHOOK = {"url": "https://example.org/hook", "secret": "0123456789abcdef"}

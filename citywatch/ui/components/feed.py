@@ -9,10 +9,10 @@ from typing import Any
 
 from nicegui import ui
 
+from citywatch.domain.incident_types import severity_of
 from citywatch.incidents.model import IncidentType
 from citywatch.incidents.search import IncidentFilter, Page, search
 from citywatch.incidents.store import StoredIncident
-from citywatch.notifiers.routing import severity_of
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
 
