@@ -1,5 +1,5 @@
 """`citywatch run | detect | models verify | incidents list | bench | eval | eval-data build`,
-and (from citywatch.api.commands) `serve | db upgrade | users | retention run`."""
+and (from citywatch.platform_commands) `serve | db upgrade | users | retention run`."""
 
 import argparse
 import json
@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from citywatch import __version__
-from citywatch.api.commands import add_commands as add_platform_commands
 from citywatch.config import SENSITIVITY_LEVELS, CitywatchConfig, ConfigError, load_config
+from citywatch.platform_commands import add_commands as add_platform_commands
 
 log = logging.getLogger("citywatch")
 

@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev,train   # train: torch (CPU) and scikit-learn, so the training tests run too
 .venv/bin/ruff check citywatch tests benchmarks
+.venv/bin/lint-imports   # the layer contracts in pyproject.toml
 .venv/bin/python -m pytest -q "$@"

@@ -1,4 +1,6 @@
-"""`citywatch serve`: the API, and the pipeline in the same process unless told otherwise."""
+"""The composition root: `citywatch serve` builds the pipeline (unless told otherwise), the API and
+the dashboard mounted on it, and serves them. It is the one module that knows both the API and the
+UI, so neither has to know the other (the import contracts in pyproject.toml)."""
 
 from __future__ import annotations
 

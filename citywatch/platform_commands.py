@@ -39,7 +39,7 @@ def _store(config: CitywatchConfig) -> IncidentStore:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from citywatch.api.server import serve
+    from citywatch.app import serve
 
     config = _config(args)
     logging.basicConfig(
