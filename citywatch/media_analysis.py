@@ -29,8 +29,8 @@ from citywatch.config import CameraConfig, Thresholds
 from citywatch.incidents.model import Incident, IncidentType
 from citywatch.perception.detectors import triggers_for
 from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
-from citywatch.perception.triggers import empty_detections, trigger_order
-from citywatch.perception.yolo import YoloDetector
+from citywatch.perception.triggers import trigger_order
+from citywatch.perception.yolo import YoloDetector, empty_detections
 from citywatch.video.frame import Frame
 from citywatch.video.sampler import Sampler
 

@@ -39,7 +39,8 @@ from citywatch.config import CameraConfig, FallThresholds, Thresholds
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
 from citywatch.perception.fall_detector import FALL_ROLE
 from citywatch.perception.feature_classifier import FeatureClassifier
-from citywatch.perception.pose import PoseEstimator, Poses, box_iou
+from citywatch.perception.geometry import box_iou
+from citywatch.perception.pose import PoseEstimator, Poses
 from citywatch.perception.tracker import TRACKED_ROLE
 
 SAME_FALL_IOU = 0.3

@@ -21,7 +21,7 @@ import numpy as np
 
 from citywatch.analytics.weapon import body_overlap
 from citywatch.config import FallThresholds
-from citywatch.perception.pose import box_iou
+from citywatch.perception.geometry import box_iou
 
 SAME_SPOT_IOU = 0.3
 """A fall box overlapping a spot's last box this much is the same person, still down."""

@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from citywatch.perception.pose import KEYPOINT, Poses, box_iou
+from citywatch.perception.geometry import box_iou
+from citywatch.perception.pose import KEYPOINT, Poses
 from citywatch.perception.tracker import ObjectTracker
 
 FIGHT_FPS = 5.0

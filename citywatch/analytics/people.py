@@ -9,7 +9,8 @@ used; in video the analyzers follow COCO tracks, whose ids the temporal rules ne
 import numpy as np
 import supervision as sv
 
-from citywatch.perception.pose import PoseEstimator, Poses, box_iou
+from citywatch.perception.geometry import box_iou
+from citywatch.perception.pose import PoseEstimator, Poses
 
 PERSON = "person"
 

@@ -49,6 +49,7 @@ from citywatch.analytics.people import still_image_people
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds, WeaponThresholds
 from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.perception.geometry import box_iou
 from citywatch.perception.pose import KEYPOINT, PoseEstimator
 from citywatch.perception.tracker import TRACKED_ROLE
 from citywatch.perception.weapon import WEAPON_ROLE
@@ -109,7 +110,7 @@ def frame_weapons(detections: Mapping[str, sv.Detections], settings: WeaponThres
             if role == TRACKED_ROLE and subtype == "knife":
                 same = [
                     i for i, (box, kind) in enumerate(zip(boxes, subtypes, strict=True))
-                    if kind == "knife" and not from_coco[i] and _iou(xyxy, box) >= EVIDENCE_IOU
+                    if kind == "knife" and not from_coco[i] and box_iou(xyxy, box[None])[0] >= EVIDENCE_IOU
                 ]  # fmt: skip
                 if same:
                     i = max(same, key=lambda j: confidences[j])
@@ -516,14 +517,6 @@ class WeaponAnalyzer:
                     events.append(IncidentEnded(state.incident.id, self._camera_id, state.last_seen))
                 del self._tracks[track_id]
         return events
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(x2 - x1, 0.0) * max(y2 - y1, 0.0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / max(union, 1e-9))
 
 
 def _box(xyxy: np.ndarray) -> tuple[float, float, float, float]:

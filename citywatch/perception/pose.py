@@ -18,6 +18,7 @@ import numpy as np
 import onnxruntime
 
 from citywatch.config import ModelSettings
+from citywatch.perception.geometry import box_iou
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.runtime import create_session
 from citywatch.perception.second_stage import register_second_stage
@@ -105,18 +106,6 @@ class _LastFrameMemo(threading.local):
         self.outputs.append(compute())
         self.crops = np.vstack([self.crops, np.asarray([[*crop, size]], np.float32)])
         return self.outputs[-1], None
-
-
-def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one xyxy box with each of `boxes` [M, 4]."""
-    x1 = np.maximum(box[0], boxes[:, 0])
-    y1 = np.maximum(box[1], boxes[:, 1])
-    x2 = np.minimum(box[2], boxes[:, 2])
-    y2 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
 
 
 class PoseEstimator:

@@ -34,7 +34,8 @@ from typing import Protocol
 import numpy as np
 import supervision as sv
 
-from citywatch.perception.triggers import RoleTrigger, empty_detections, trigger_order
+from citywatch.perception.triggers import RoleTrigger, trigger_order
+from citywatch.perception.yolo import empty_detections
 from citywatch.video.frame import Frame
 
 log = logging.getLogger(__name__)

@@ -35,10 +35,3 @@ def trigger_order(roles: Iterable[str], triggers: Mapping[str, RoleTrigger]) -> 
     """`roles` with every triggered role after the roles that trigger it (one level deep)."""
     roles = list(dict.fromkeys(roles))
     return [r for r in roles if r not in triggers] + [r for r in roles if r in triggers]
-
-
-def empty_detections() -> sv.Detections:
-    """What a gated role reports for a frame it did not run on: nothing, with the class-name column."""
-    empty = sv.Detections.empty()
-    empty.data["class_name"] = np.zeros(0, dtype="<U1")
-    return empty

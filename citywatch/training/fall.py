@@ -32,8 +32,9 @@ from citywatch.evaluation.datasets import FALL_CLASS, FALL_VAL_SOURCES, fall_sou
 from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.fall_classifier import FALL_MODEL
+from citywatch.perception.geometry import box_iou
 from citywatch.perception.model_pack import ModelPack, sha256_of
-from citywatch.perception.pose import PoseEstimator, Poses, box_iou, load_pose_estimator
+from citywatch.perception.pose import PoseEstimator, Poses, load_pose_estimator
 from citywatch.perception.yolo import YoloDetector
 from citywatch.training.pack_writer import cpu_latency_ms, write_manifest_entry
 
