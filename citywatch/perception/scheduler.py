@@ -10,7 +10,8 @@ falls behind it sheds frames rather than analyse them late, and counts each per 
 - a frame that would be older than `latency_budget_s` from its capture by the time it is analysed
   is skipped ("late"): an incident found seven seconds late is late, and the next frame of that
   camera is fresher. "By the time" is its age when its turn comes plus the worker's recent seconds
-  per frame times its place in the batch; a batch closes early rather than make its frames late;
+  per frame times the size of its batch (a batch's frames are all done when it is); a batch
+  closes early rather than make its oldest frame late;
 - priorities between incident types: a frame that will be done past half the budget loses the
   detector passes of its least important types first (each job ranks its roles, 0 = most
   important, out of `priority_levels`): at half the budget every rank runs, and as its wait grows
@@ -41,7 +42,10 @@ from citywatch.video.frame import Frame
 log = logging.getLogger(__name__)
 
 SPEED_WEIGHT = 0.2
-"""Weight of the newest batch in the moving average of seconds per frame."""
+"""Weight of the newest batch in the moving averages of seconds per frame and of its deviation."""
+PLANNING_DEVIATIONS = 4.0
+"""How many mean deviations above the average a frame's cost is planned at (batches vary with the
+roles their frames need and with what else the machine runs); 4, as TCP plans its retransmission timeout."""
 PRESSURE_FROM = 0.5
 """Share of the latency budget a frame may wait before its least important passes are skipped."""
 LATENCY_SAMPLES = 100_000
@@ -132,9 +136,13 @@ class InferenceScheduler:
         self._per_camera = per_camera
         self._budget = latency_budget_s
         self._levels = priority_levels
+        self._batches_timed = 0
+        self._mean_seconds_per_frame = 0.0
+        self._deviation = 0.0
         self._seconds_per_frame = 0.0
-        """This worker's recent seconds per frame (inference and hand-off), a moving average: how
-        long a frame taken now will take to be done, so that it is not taken if that is too late."""
+        """What a frame taken now is planned to cost the worker (inference and hand-off): the moving
+        average of its recent seconds per frame plus PLANNING_DEVIATIONS moving mean deviations (as
+        TCP estimates a round trip), so that a frame is not taken when it would be done too late."""
         self._clock = clock
         self._shed: dict[str, dict[str, int]] = {}
         self._skipped_passes: dict[str, dict[str, int]] = {}
@@ -228,21 +236,28 @@ class InferenceScheduler:
         reasons[reason] = reasons.get(reason, 0) + 1
         self._dropped += 1
 
-    def _take(self, position: int) -> tuple[InferenceJob | None, bool]:
-        """(the next camera's oldest job that can still be analysed within the budget as frame
-        `position` of a batch, whether the batch is full). Late jobs are shed on the way; a job
-        that would be late only because the batch is already long is left first in its queue and
-        the batch closes (it goes first in the next one). A taken job's camera moves to the end of
-        the turn. (None, False) when nothing waits."""
+    def _take(self, batch: list[InferenceJob]) -> tuple[InferenceJob | None, bool]:
+        """(the next camera's oldest job that can still be analysed within the budget as the next
+        frame of `batch`, whether the batch is full). Every frame of a batch is done when the whole
+        batch is, so a job joins only if the batch with it would still be done within the budget of
+        its oldest frame; one that would be late only because the batch is already long is left
+        first in its queue and the batch closes (it goes first in the next one). Jobs that would be
+        late even alone are shed on the way. A taken job's camera moves to the end of the turn.
+        (None, False) when nothing waits."""
         while self._waiting():
             camera_id = next(c for c, q in self._queues.items() if q)
             queue = self._queues[camera_id]
             job = queue[0]
             done_at_age = None
             if self._budget is not None:
-                age = self._clock() - job.frame.timestamp
-                done_at_age = age + (position + 1) * self._seconds_per_frame
-                if position and done_at_age > self._budget and age + self._seconds_per_frame <= self._budget:
+                now = self._clock()
+                age = now - job.frame.timestamp
+                batch_done_in = (len(batch) + 1) * self._seconds_per_frame
+                done_at_age = age + batch_done_in
+                oldest = max([age, *(now - j.frame.timestamp for j in batch)])
+                alone_in_time = age + self._seconds_per_frame <= self._budget
+                unmeasured = not self._batches_timed  # the first batch times the worker: one frame
+                if batch and (unmeasured or oldest + batch_done_in > self._budget) and alone_in_time:
                     return None, True
             queue.popleft()
             self._queues[camera_id] = self._queues.pop(camera_id)  # to the end of the round robin
@@ -285,12 +300,12 @@ class InferenceScheduler:
                     self._cond.wait()
                 if not self._waiting():
                     return []  # stopping and nothing left
-                job, _ = self._take(0)
+                job, _ = self._take(batch)
                 if job is not None:
                     batch.append(job)
             deadline = time.monotonic() + self._max_wait_s
             while len(batch) < self._batch_size:
-                job, full = self._take(len(batch))
+                job, full = self._take(batch)
                 if job is not None:
                     batch.append(job)
                     continue
@@ -307,8 +322,11 @@ class InferenceScheduler:
             elapsed = time.monotonic() - started
             with self._cond:
                 self._busy_seconds += elapsed
-                per_frame = elapsed / len(batch)
-                self._seconds_per_frame += SPEED_WEIGHT * (per_frame - self._seconds_per_frame)
+                self._batches_timed += 1
+                error = elapsed / len(batch) - self._mean_seconds_per_frame
+                self._mean_seconds_per_frame += SPEED_WEIGHT * error
+                self._deviation += SPEED_WEIGHT * (abs(error) - self._deviation)
+                self._seconds_per_frame = self._mean_seconds_per_frame + PLANNING_DEVIATIONS * self._deviation
 
     def _process(self, batch: list[InferenceJob]) -> None:
         detections: list[dict[str, sv.Detections]] = [{} for _ in batch]

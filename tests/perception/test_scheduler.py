@@ -33,6 +33,14 @@ def _job(
     return InferenceJob(Frame(camera, index, time.time(), image), roles, on_done)  # captured now
 
 
+def timed(scheduler: InferenceScheduler, seconds_per_frame: float) -> InferenceScheduler:
+    """As if the worker had already timed its batches at `seconds_per_frame` a frame (an untimed
+    worker takes one frame at a time until it has: what these batching tests are not about)."""
+    scheduler._batches_timed = 1
+    scheduler._mean_seconds_per_frame = scheduler._seconds_per_frame = seconds_per_frame
+    return scheduler
+
+
 @pytest.fixture
 def detectors(coco: YoloDetector, fire_smoke: YoloDetector) -> dict[str, YoloDetector]:
     return {"coco": coco, "fire_smoke": fire_smoke}
@@ -82,7 +90,7 @@ def test_jobs_from_many_cameras_are_batched_and_answered_in_order(
 def test_a_full_queue_drops_the_oldest_jobs(detectors: dict[str, YoloDetector], frames: Frames) -> None:
     image = frames("car", [232])[0]
     results = Results()
-    scheduler = InferenceScheduler(detectors, batch_size=8, max_wait_ms=0, queue_size=2)
+    scheduler = timed(InferenceScheduler(detectors, batch_size=8, max_wait_ms=0, queue_size=2), 0.0)
     for index in range(5):  # not started yet: nothing is taken off the queue
         assert scheduler.submit(_job("cam", index, image, ("coco",), results))
     assert (scheduler.stats.jobs_dropped, scheduler.stats.queue_depth) == (3, 2)
@@ -115,7 +123,7 @@ def test_failures_are_reported_and_the_worker_goes_on(
     def failing_callback(result: InferenceResult) -> None:
         raise RuntimeError("operator display went away")
 
-    scheduler = InferenceScheduler(detectors, batch_size=8, max_wait_ms=0, per_camera=4)
+    scheduler = timed(InferenceScheduler(detectors, batch_size=8, max_wait_ms=0, per_camera=4), 0.0)
     broken = np.zeros((0, 0, 3), dtype=np.uint8)  # a frame no detector can read
     scheduler.submit(_job("cam", 0, broken, ("coco",), results))
     scheduler.submit(_job("cam", 1, image, ("coco", "fire_smoke"), results))
@@ -175,6 +183,7 @@ def test_under_load_the_least_important_passes_go_first(
     scheduler = InferenceScheduler(
         detectors, batch_size=8, max_wait_ms=0, latency_budget_s=2.0, priority_levels=3, clock=lambda: now
     )
+    timed(scheduler, 0.0)  # one batch, each frame judged by its own wait
     ranks = {"fire_smoke": 0, "coco": 2}
     for camera, waited, roles in (
         ("fresh", 0.5, ("coco", "fire_smoke")),  # under half the budget: everything runs
@@ -201,22 +210,39 @@ def test_under_load_the_least_important_passes_go_first(
 def test_a_frame_is_not_taken_when_it_would_be_done_past_the_budget(
     detectors: dict[str, YoloDetector], frames: Frames
 ) -> None:
-    """With the worker at 0.5 s a frame (as if measured), a batch takes a frame only if the whole
-    batch would be done within the 2 s budget of it: three fresh frames fit (done at 0.7, 1.2 and
-    1.7 s), a frame of 1.8 s cannot be done in time even alone (shed as late), and a frame of 0.6 s,
-    which would be done at 2.6 s as the fourth, waits to go first in the next batch."""
+    """With the worker at 0.5 s a frame (as if measured), a batch is done 0.5 s per frame after it
+    starts, all its frames at once. A frame 1.0 s old and one 0.2 s old make a batch done when the
+    older is 2.0 s old: within the 2 s budget. A third would make it 2.5 s: that frame waits to go
+    first in the next batch instead of making the oldest late. A frame already 1.8 s old cannot be
+    done in time even alone: shed as late."""
     image = frames("car", [232])[0]
     now = 1_000.0
     results = Results()
     scheduler = InferenceScheduler(
         detectors, batch_size=8, max_wait_ms=0, latency_budget_s=2.0, clock=lambda: now
     )
-    scheduler._seconds_per_frame = 0.5
-    for camera, waited in (("a", 0.2), ("b", 0.2), ("c", 0.2), ("old", 1.8), ("e", 0.6)):
+    timed(scheduler, 0.5)
+    for camera, waited in (("a", 1.0), ("b", 0.2), ("c", 0.2), ("old", 1.8)):
         scheduler.submit(InferenceJob(Frame(camera, 0, now - waited, image), ("coco",), results))
     scheduler.start()
     assert scheduler.stop(timeout=30)
-    assert results.order() == [("a", 0), ("b", 0), ("c", 0), ("e", 0)]
+    assert results.order() == [("a", 0), ("b", 0), ("c", 0)]
     stats = scheduler.stats
     assert stats.shed == {"old": {"late": 1}}
-    assert stats.detector_calls == {"coco": 2, "fire_smoke": 0}  # [a, b, c], then [e]
+    assert stats.detector_calls == {"coco": 2, "fire_smoke": 0}  # [a, b], then [c]
+
+
+def test_an_untimed_worker_takes_one_frame_before_it_batches(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    """Until it has timed a batch the worker cannot tell how long a batch takes (and the first runs
+    of a model are the slowest): its first batch is one frame, then it batches."""
+    image = frames("car", [232])[0]
+    results = Results()
+    scheduler = InferenceScheduler(detectors, batch_size=8, max_wait_ms=0, latency_budget_s=30.0)
+    for camera in ("a", "b", "c"):
+        scheduler.submit(_job(camera, 0, image, ("coco",), results))
+    scheduler.start()
+    assert scheduler.stop(timeout=30)
+    assert results.order() == [("a", 0), ("b", 0), ("c", 0)]
+    assert scheduler.stats.detector_calls["coco"] == 2  # [a], then [b, c]
