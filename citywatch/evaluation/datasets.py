@@ -89,32 +89,34 @@ def helmet_split(file_name: str) -> str | None:
 
 def helmet_idn_split(sources: dict[str, str], file_name: str) -> str:
     """'val' or 'train' for a helmet_idn image, by its camera position (`helmet_idn_sources`)."""
-    try:
-        source = sources[file_name]
-    except KeyError:
-        raise DatasetBuildError(f"helmet_idn: {file_name!r} is not in sources.csv") from None
-    return "val" if source in HELMET_IDN_VAL_SOURCES else "train"
+    return "val" if _source_of("helmet_idn", sources, file_name) in HELMET_IDN_VAL_SOURCES else "train"
 
 
 def helmet_idn_sources() -> dict[str, str]:
     """Image file name -> camera position (the `source` column of helmet_idn's sources.csv)."""
-    rows = _csv_rows(datasets_dir() / "helmet_idn" / "sources.csv")
-    return {Path(r["file"]).name: r["source"] for r in rows if r["file"].startswith("images/")}
+    return _sources_of("helmet_idn")
 
 
 def weapon_cctv_sources() -> dict[str, str]:
     """Image file name -> camera group (the `source` column of weapon_cctv's sources.csv)."""
-    rows = _csv_rows(datasets_dir() / "weapon_cctv" / "sources.csv")
-    return {Path(r["file"]).name: r["source"] for r in rows if r["file"].startswith("images/")}
+    return _sources_of("weapon_cctv")
 
 
 def weapon_cctv_split(sources: dict[str, str], file_name: str) -> str:
     """'val' or 'train' for a weapon_cctv image, by its camera group (`weapon_cctv_sources`)."""
+    return "train" if _source_of("weapon_cctv", sources, file_name) in WEAPON_CCTV_TRAIN_SOURCES else "val"
+
+
+def _sources_of(dataset: str) -> dict[str, str]:
+    rows = _csv_rows(datasets_dir() / dataset / "sources.csv")
+    return {Path(r["file"]).name: r["source"] for r in rows if r["file"].startswith("images/")}
+
+
+def _source_of(dataset: str, sources: dict[str, str], file_name: str) -> str:
     try:
-        source = sources[file_name]
+        return sources[file_name]
     except KeyError:
-        raise DatasetBuildError(f"weapon_cctv: {file_name!r} is not in sources.csv") from None
-    return "train" if source in WEAPON_CCTV_TRAIN_SOURCES else "val"
+        raise DatasetBuildError(f"{dataset}: {file_name!r} is not in sources.csv") from None
 
 
 def accident_clip(file_name: str) -> str:
