@@ -11,7 +11,7 @@ import numpy as np
 from citywatch.analytics.base import AnalysisInput, create_analyzer
 from citywatch.analytics.fight_features import FIGHT_FPS
 from citywatch.config import CameraConfig, ModelSettings, Thresholds
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.media_analysis import _sampled_video_frames
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ui"))
 from dashboard_support import browser, free_port, login, start_server, wait_for
 from selenium.webdriver.common.by import By
 
-from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.schema import IncidentRow
 
 _SINCE_NAVIGATION = "return performance.now()"

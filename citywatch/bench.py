@@ -27,7 +27,7 @@ import psutil
 
 from citywatch.analytics.base import roles_for
 from citywatch.config import CameraConfig, CitywatchConfig, EvidenceSettings, ModelSettings, StorageSettings
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack

@@ -101,7 +101,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from citywatch.bench import run_bench
 
     _setup_logging(args.log_level or "WARNING")
-    from citywatch.incidents.model import IncidentType
+    from citywatch.domain.incident_types import IncidentType
 
     types = tuple(IncidentType(t.strip()) for t in args.types.split(",") if t.strip())
     return run_bench(args.cameras, args.seconds, args.fps, args.out, types, args.threads)
@@ -126,8 +126,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_curve(args: argparse.Namespace) -> int:
+    from citywatch.domain.incident_types import IncidentType
     from citywatch.evaluation.curve import curve, markdown, read_items
-    from citywatch.incidents.model import IncidentType
 
     try:
         kind = IncidentType(args.type)

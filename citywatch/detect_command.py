@@ -6,7 +6,7 @@ from pathlib import Path
 import supervision as sv
 
 from citywatch.config import CitywatchConfig
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.media_analysis import (
     IMAGE_SUFFIXES,
     MediaAnalyzer,

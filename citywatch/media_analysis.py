@@ -26,7 +26,8 @@ from citywatch.analytics.base import (
     thresholds_at_frame_rate,
 )
 from citywatch.config import CameraConfig, Thresholds
-from citywatch.incidents.model import Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import Incident
 from citywatch.perception.detectors import triggers_for
 from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
 from citywatch.perception.triggers import trigger_order

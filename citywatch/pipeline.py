@@ -25,8 +25,9 @@ from citywatch.analytics.base import (
 )
 from citywatch.analytics.isolation import IsolatedAnalyzer
 from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.model import Incident, IncidentType
+from citywatch.incidents.model import Incident
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
 from citywatch.memory import keep_frames_on_mmap

@@ -15,7 +15,7 @@ import supervision as sv
 import yaml
 
 from citywatch.config import CitywatchConfig, parse_config
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
 from citywatch.perception.model_pack import ModelPackError

@@ -48,7 +48,8 @@ from citywatch.analytics.vehicle_motion import (
 )
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import AccidentThresholds, CameraConfig, Thresholds
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.pose import PoseEstimator
 from citywatch.perception.tracker import TRACKED_ROLE

@@ -36,7 +36,8 @@ from citywatch.analytics.people import persons, still_image_poses
 from citywatch.analytics.pose_features import pose_features
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FallThresholds, Thresholds
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.fall_detector import FALL_ROLE
 from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.geometry import box_iou

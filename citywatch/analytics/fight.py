@@ -38,7 +38,8 @@ from citywatch.analytics.fight_features import (
 )
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FightThresholds, Thresholds
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.pose import PoseEstimator, Poses
 from citywatch.perception.tracker import TRACKED_ROLE

@@ -15,7 +15,8 @@ from citywatch.analytics.base import (
 )
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import EvidenceBox, Incident
 
 FIRE_ROLE = "fire_smoke"
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from citywatch.analytics.base import AnalysisInput, Analyzer, IncidentEvent
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,8 @@ from citywatch.analytics.base import (
 )
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.rider_heads import RIDER_HEADS_ROLE
 from citywatch.perception.tracker import TRACKED_ROLE
 

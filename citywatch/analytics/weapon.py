@@ -48,7 +48,8 @@ from citywatch.analytics.no_helmet import UNTRACKED, track_ids
 from citywatch.analytics.people import still_image_people
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds, WeaponThresholds
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.geometry import box_iou
 from citywatch.perception.pose import KEYPOINT, PoseEstimator
 from citywatch.perception.tracker import TRACKED_ROLE

@@ -5,7 +5,7 @@ import numpy as np
 import supervision as sv
 
 from citywatch.config import Zone
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 
 
 class ZoneFilter:

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.lifecycle import Action, IncidentEvent
-from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.store import StoredIncident
 from citywatch.incidents.users import NAME_PATTERN, ApiToken, Role, User
 

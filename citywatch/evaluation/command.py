@@ -7,6 +7,7 @@ from typing import Any
 
 from citywatch.analytics.base import available_types, roles_for
 from citywatch.config import CitywatchConfig
+from citywatch.domain.incident_types import DETECTION_TYPES, IncidentType
 from citywatch.evaluation.boxes import (
     AP_CONF_FLOOR,
     BoxDatasetError,
@@ -25,7 +26,6 @@ from citywatch.evaluation.report import (
     run_config,
 )
 from citywatch.evaluation.runner import run_items
-from citywatch.incidents.model import DETECTION_TYPES, IncidentType
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.labels import VOCABULARY
-from citywatch.incidents.model import IncidentType
 
 PRECISION_FLOORS = {"low": 0.97, "normal": 0.9, "high": 0.8}
 """Sensitivity level -> the least precision its operating point may have."""

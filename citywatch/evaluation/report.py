@@ -8,10 +8,10 @@ from typing import Any
 
 from citywatch import __version__
 from citywatch.config import CitywatchConfig
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.labels import LABELS_FILE
 from citywatch.evaluation.runner import ItemResult
 from citywatch.evaluation.scoring import TypeScore, score_items
-from citywatch.incidents.model import IncidentType
 from citywatch.paths import BUNDLED_MODELS_DIR, REPO_ROOT
 from citywatch.perception.model_pack import ModelPack
 

@@ -13,8 +13,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from citywatch.config import CitywatchConfig
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.labels import LabelledItem
-from citywatch.incidents.model import IncidentType
 from citywatch.media_analysis import MediaAnalyzer, MediaError, required_models, required_roles
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack

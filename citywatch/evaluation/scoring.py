@@ -8,7 +8,7 @@ false positive for each type found in it, else a true negative for that type.
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """The incident value that analyzers raise and the store keeps.
 
 Its types are the table of citywatch.domain.incident_types (canonical names of DESIGN.md, used in
-config, database, API and eval labels), importable from here as before.
+config, database, API and eval labels).
 """
 
 import uuid
@@ -10,9 +10,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from citywatch.domain.incident_types import DETECTION_TYPES, IncidentType
-
-__all__ = ["DETECTION_TYPES", "EvidenceBox", "Incident", "IncidentStatus", "IncidentType"]
+from citywatch.domain.incident_types import IncidentType
 
 
 class IncidentStatus(StrEnum):

@@ -25,7 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import IncidentStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.schema import IncidentRow
 from citywatch.incidents.store import IncidentStore, StoredIncident, stored_incident
 

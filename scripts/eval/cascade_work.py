@@ -21,8 +21,8 @@ import numpy as np
 import supervision as sv
 
 from citywatch.config import CitywatchConfig
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.runner import build_analyzer
-from citywatch.incidents.model import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.pose import PoseEstimator
 

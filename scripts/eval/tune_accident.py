@@ -103,7 +103,7 @@ def analyzer_events(analyzer, frame, detections, tracks) -> list:
 
 
 def video_incidents(frames: list, thresholds: Thresholds, models, fps: float) -> list:
-    from citywatch.incidents.model import IncidentType
+    from citywatch.domain.incident_types import IncidentType
 
     analyzer = create_analyzer(IncidentType.ACCIDENT, CAMERA, thresholds, models)
     tracker = ObjectTracker(fps)
@@ -130,7 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     images, videos = cached(args.work)
-    from citywatch.incidents.model import IncidentType
+    from citywatch.domain.incident_types import IncidentType
 
     settings = ModelSettings()
     models = {

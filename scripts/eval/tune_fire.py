@@ -22,10 +22,10 @@ from pathlib import Path
 
 from citywatch.analytics.base import AnalysisInput, IncidentRaised, create_analyzer, relaxed_for_single_frame
 from citywatch.config import CameraConfig, FireThresholds, ModelSettings, Thresholds
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.datasets import build
 from citywatch.evaluation.labels import LabelledItem, read_labels
 from citywatch.evaluation.scoring import TypeScore, score_items
-from citywatch.incidents.model import IncidentType
 from citywatch.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack

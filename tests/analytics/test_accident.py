@@ -22,7 +22,7 @@ from citywatch.config import (
     Thresholds,
     Zone,
 )
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.video.frame import Frame
 

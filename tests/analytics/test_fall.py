@@ -16,7 +16,7 @@ from citywatch.analytics.base import (
 from citywatch.analytics.fall import FORGET_AFTER_S
 from citywatch.analytics.pose_features import FEATURE_NAMES
 from citywatch.config import CameraConfig, FallThresholds, ModelSettings, Thresholds
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.pose import NUM_KEYPOINTS, Poses
 from citywatch.video.frame import Frame

@@ -17,7 +17,7 @@ from citywatch.analytics.fight_features import (
     find_groups,
 )
 from citywatch.config import CameraConfig, FightThresholds, Thresholds
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.perception.pose import KEYPOINT, NUM_KEYPOINTS, Poses
 from citywatch.video.frame import Frame
 

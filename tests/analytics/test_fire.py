@@ -12,7 +12,7 @@ from citywatch.analytics.base import (
 )
 from citywatch.analytics.fire import FIRE_ROLE
 from citywatch.config import CameraConfig, FireThresholds, Thresholds, Zone
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.video.frame import Frame
 
 IMAGE = np.zeros((100, 200, 3), np.uint8)

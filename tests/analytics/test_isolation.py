@@ -9,7 +9,7 @@ import supervision as sv
 
 from citywatch.analytics.base import AnalysisInput, IncidentEvent
 from citywatch.analytics.isolation import FAILING_WINDOW_S, LOG_EVERY_S, IsolatedAnalyzer
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.video.frame import Frame
 
 

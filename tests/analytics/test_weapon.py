@@ -14,7 +14,7 @@ from citywatch.analytics.base import (
 )
 from citywatch.analytics.weapon import FORGET_AFTER_S, body_overlap, frame_weapons, weapon_fits
 from citywatch.config import CameraConfig, ModelSettings, Thresholds, WeaponThresholds
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.media_analysis import MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from api_support import T0, Api
 
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.users import Role
 
 

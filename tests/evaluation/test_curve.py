@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.curve import choose, curve, markdown, operating_points, read_items
-from citywatch.incidents.model import IncidentType
 
 WEAPON = IncidentType.WEAPON
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.labels import LabelError, read_labels, write_labels
-from citywatch.incidents.model import IncidentType
 
 
 def write(folder: Path, text: str) -> Path:

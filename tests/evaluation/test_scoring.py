@@ -2,11 +2,11 @@
 
 import pytest
 
+from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.labels import LabelledItem
 from citywatch.evaluation.report import build_report, markdown_table
 from citywatch.evaluation.runner import ItemResult
 from citywatch.evaluation.scoring import score_items, type_score
-from citywatch.incidents.model import IncidentType
 
 FIRE, FALL = IncidentType.FIRE, IncidentType.FALL
 

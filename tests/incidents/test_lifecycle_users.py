@@ -4,8 +4,9 @@ PostgreSQL)."""
 import pytest
 from argon2 import PasswordHasher
 
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.lifecycle import Action, IncidentLifecycle, LifecycleError, TransitionError
-from citywatch.incidents.model import Incident, IncidentStatus, IncidentType
+from citywatch.incidents.model import Incident, IncidentStatus
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory, UserError
 

@@ -18,8 +18,9 @@ from sqlalchemy.engine import make_url
 
 from citywatch.analytics.base import IncidentRaised
 from citywatch.config import EvidenceSettings
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.model import Incident, IncidentType
+from citywatch.incidents.model import Incident
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
 

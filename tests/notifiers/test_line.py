@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from notifier_services import Receiver, incident
 
 from citywatch.config import LineSettings, NotificationSettings
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.notifiers.dispatcher import Notifier
 from citywatch.notifiers.evidence_links import link_is_valid
 from citywatch.notifiers.line import LineChannel

@@ -9,7 +9,7 @@ from notifier_services import MQTT_HOST, MQTT_PORT, Subscriber, incident, start_
 from paho.mqtt.enums import CallbackAPIVersion
 
 from citywatch.config import MqttSettings, NotificationSettings
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.notifiers.dispatcher import Notifier
 from citywatch.notifiers.mqtt import MqttChannel
 from citywatch.video.state import CameraState, StateChange

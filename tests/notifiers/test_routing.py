@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from citywatch.config import ConfigError, NotificationSettings, QuietHours, parse_config
-from citywatch.domain.incident_types import severity_of
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType, severity_of
 from citywatch.notifiers.routing import Router
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -11,8 +11,8 @@ from notifier_services import Receiver, incident
 
 from citywatch.analytics.base import IncidentRaised
 from citywatch.config import EvidenceSettings, NotificationSettings, WebhookSettings
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.model import IncidentType
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
 from citywatch.notifiers.dead_letters import DeadLetters

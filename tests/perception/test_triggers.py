@@ -9,7 +9,7 @@ import pytest
 import supervision as sv
 
 from citywatch.config import ModelSettings, Thresholds
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.media_analysis import MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector, triggers_for

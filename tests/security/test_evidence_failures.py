@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from citywatch.incidents.model import Incident, IncidentType
+from citywatch.domain.incident_types import IncidentType
+from citywatch.incidents.model import Incident
 from citywatch.incidents.store import IncidentStore
 
 

@@ -26,8 +26,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.annotate import annotate
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentType
+from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory
 from citywatch.paths import datasets_dir
@@ -187,12 +188,14 @@ def wait_for(driver: WebDriver, css: str, timeout: float = 10) -> WebElement:
     )
 
 
-def wait_text(driver: WebDriver, css: str, expected: str, timeout: float = 10) -> None:
-    """Wait until the element at `css` (found again each time: pages redraw) shows `expected`."""
+def wait_text(driver: WebDriver, css: str, expected: str, timeout: float = 10, exact: bool = True) -> None:
+    """Wait until the element at `css` (found again each time: pages redraw) shows `expected` (or,
+    not `exact`, a text that contains it)."""
 
     def shows(d: WebDriver) -> bool:
         try:
-            return any(e.text == expected for e in d.find_elements(By.CSS_SELECTOR, css))
+            texts = [e.text for e in d.find_elements(By.CSS_SELECTOR, css)]
+            return any(t == expected if exact else expected in t for t in texts)
         except StaleElementReferenceException:
             return False
 

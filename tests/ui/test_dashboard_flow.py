@@ -116,7 +116,7 @@ def test_open_play_seek_and_acknowledge_seen_by_a_second_operator(
     wait_for(first, "[data-test=action-acknowledge]").click()
     wait_for(first, "[data-test=confirm-yes]").click()
     wait_text(first, "[data-test=fact-status]", "Acknowledged")
-    assert "somchai" in wait_for(first, "[data-test=history]").text
+    wait_text(first, "[data-test=history]", "somchai", exact=False)  # found again: the page redraws
     assert not first.find_elements(By.CSS_SELECTOR, "[data-test=action-acknowledge]"), "offered twice"
     item = f"[data-test=feed-item][data-id='{incident_id}'][data-status=acknowledged]"
     wait_for(second, item, 2.0)

@@ -18,6 +18,7 @@ from citywatch.api.schemas import (
     StatusChange,
 )
 from citywatch.config import CAMERA_ID_MAX_LENGTH, CAMERA_ID_PATTERN
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.acting import ROLE_OF, ActionInput, ActionRefused, SessionEnded
 from citywatch.incidents.lifecycle import (
     Action,
@@ -26,7 +27,7 @@ from citywatch.incidents.lifecycle import (
     LifecycleError,
     TransitionError,
 )
-from citywatch.incidents.model import IncidentStatus, IncidentType
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.search import CursorError, IncidentFilter, SortKey, as_utc, search
 from citywatch.incidents.store import StoredIncident
 from citywatch.incidents.users import Principal

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from citywatch.api.auth import Context, Viewer
 from citywatch.api.routers.incidents import CameraId, incident_filter
 from citywatch.api.schemas import StatsOut
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.stats import incident_stats
 
 router = APIRouter(prefix="/stats", tags=["stats"])

@@ -9,8 +9,7 @@ from typing import Any
 
 from nicegui import ui
 
-from citywatch.domain.incident_types import severity_of
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType, severity_of
 from citywatch.incidents.search import IncidentFilter, Page, search
 from citywatch.incidents.store import StoredIncident
 from citywatch.ui.services import services

@@ -11,7 +11,7 @@ from nicegui import run, ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from citywatch.incidents.model import IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.search import IncidentFilter
 from citywatch.incidents.stats import IncidentStats, incident_stats
 from citywatch.ui.components.layout import page_frame
