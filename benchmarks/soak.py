@@ -8,9 +8,10 @@ of the bench clips; at the clip's end the stream ends and citywatch reconnects, 
 again (so the clips loop, each end a short outage of its own). Every --drop-every-min minutes the
 next camera's server is killed, kept down --down-s seconds and started again; citywatch must find
 it back on its own (no restart).
-Samples every 30 s. The pass criteria (issue 15): every drop recovered, RSS growth under --max-mb
-after the first 10 minutes, threads and open files flat (no more in the second half of the run
-than in the first). A drop the end of the run cuts short is not judged. Exits 1 when one fails.
+Samples every 30 s. The pass criteria (issue 15): every drop recovered; RSS growth under --max-mb
+after the first 10 minutes, judged as the mean of the last 30 minutes against the mean of the
+first 30 (`rss_growth`); threads and open files flat (no more in the second half of the run than
+in the first). A drop the end of the run cuts short is not judged. Exits 1 when one fails.
 """
 
 import argparse
@@ -151,7 +152,7 @@ def report(samples: list[dict[str, float]], drops: list[tuple[str, float, float 
     if len(warm) < 2:
         print("run longer to measure growth")
         return 1
-    growth = max(s["rss_mb"] for s in warm) - warm[0]["rss_mb"]
+    growth = rss_growth(warm)
     threads = _first_and_last_half_max(warm, "threads")
     fds = _first_and_last_half_max(warm, "open_files")
     recovered = [d for d in drops if d[2] is not None]
@@ -161,7 +162,11 @@ def report(samples: list[dict[str, float]], drops: list[tuple[str, float, float 
     )
     first, peak, last = warm[0]["rss_mb"], max(s["rss_mb"] for s in warm), warm[-1]["rss_mb"]
     print(f"| RSS after warm-up / max / last | {first:.0f} / {peak:.0f} / {last:.0f} MB |")
-    print(f"| RSS growth after warm-up | {growth:.1f} MB (limit {args.max_mb:g}) |")
+    print(
+        f"| RSS growth after warm-up: mean of the last window minus mean of the first | {growth:.1f} MB "
+        f"(limit {args.max_mb:g}; windows of {_window_s(warm) / 60:.0f} min) |"
+    )
+    print(f"| RSS max minus the first sample after warm-up (noise, not judged) | {peak - first:.1f} MB |")
     print(f"| threads, most in the first / second half after warm-up | {threads[0]} / {threads[1]} |")
     print(f"| open files, most in the first / second half after warm-up | {fds[0]} / {fds[1]} |")
     slowest = max((d[2] or 0.0 for d in recovered), default=0.0)
@@ -171,6 +176,22 @@ def report(samples: list[dict[str, float]], drops: list[tuple[str, float, float 
     print(f"| incidents stored | {samples[-1]['incidents']:.0f} |")
     flat = threads[1] <= threads[0] and fds[1] <= fds[0]
     return 0 if growth <= args.max_mb and len(recovered) == len(drops) and flat else 1
+
+
+def rss_growth(samples: list[dict[str, float]]) -> float:
+    """How much RSS grew over the run: the mean of its last window minus the mean of its first (30
+    minutes each, or a quarter of a shorter run). Single samples swing by +-80 MB with what the
+    ring buffers and batches hold at that moment (docs/BENCHMARKS.md), so the largest sample minus
+    the first measures that swing, not a leak."""
+    window = _window_s(samples)
+    start, end = samples[0]["t"], samples[-1]["t"]
+    first = [s["rss_mb"] for s in samples if s["t"] < start + window]
+    last = [s["rss_mb"] for s in samples if s["t"] > end - window]
+    return sum(last) / len(last) - sum(first) / len(first)
+
+
+def _window_s(samples: list[dict[str, float]]) -> float:
+    return min(30 * 60.0, (samples[-1]["t"] - samples[0]["t"]) / 4)
 
 
 def _first_and_last_half_max(samples: list[dict[str, float]], key: str) -> tuple[int, int]:
