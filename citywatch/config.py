@@ -592,7 +592,8 @@ class ModelSettings(StrictModel):
         min_length=1,
         description="Which incident types keep their detector passes when the machine cannot do everything: "
         "a frame that waited more than half of latency_budget_s loses the passes of the types late in this "
-        "list first (counted per camera in /metrics as low_priority:<role>); types not listed come last.",
+        "list first (counted per camera and role in /metrics, citywatch_passes_skipped_total); types not "
+        "listed come last.",
     )
 
     @field_validator("type_priority")

@@ -65,25 +65,19 @@ class CitywatchCollector(Collector):
         dropped = CounterMetricFamily("citywatch_inference_dropped", "Frames dropped by the inference queue")
         dropped.add_metric([], scheduler.jobs_dropped)
         yield dropped
-        shed = CounterMetricFamily(
+        yield _per_camera(
             "citywatch_frames_shed",
             "Frames not analysed under load, per camera and reason (superseded, late, queue_full, "
             "low_priority)",
-            labels=["camera", "reason"],
+            "reason",
+            scheduler.shed,
         )
-        for camera_id, reasons in scheduler.shed.items():
-            for reason, count in reasons.items():
-                shed.add_metric([camera_id, reason], count)
-        yield shed
-        skipped = CounterMetricFamily(
+        yield _per_camera(
             "citywatch_passes_skipped",
             "Frames analysed without a detector role's pass under load (models.type_priority), per camera",
-            labels=["camera", "role"],
+            "role",
+            scheduler.skipped_passes,
         )
-        for camera_id, roles in scheduler.skipped_passes.items():
-            for role, count in roles.items():
-                skipped.add_metric([camera_id, role], count)
-        yield skipped
         passes = CounterMetricFamily(
             "citywatch_detector_frames",
             "Frames each detector role ran on, and frames it skipped because its trigger did not fire",
@@ -136,3 +130,14 @@ def metrics_registry(context: ApiContext) -> CollectorRegistry:
 
 def render(registry: CollectorRegistry) -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def _per_camera(
+    name: str, documentation: str, key: str, counts: dict[str, dict[str, int]]
+) -> CounterMetricFamily:
+    """A counter family labelled by camera and `key` from camera -> key -> count."""
+    family = CounterMetricFamily(name, documentation, labels=["camera", key])
+    for camera_id, per_key in counts.items():
+        for value, count in per_key.items():
+            family.add_metric([camera_id, value], count)
+    return family

@@ -139,10 +139,6 @@ class InferenceScheduler:
         self._batches_timed = 0
         self._mean_seconds_per_frame = 0.0
         self._deviation = 0.0
-        self._seconds_per_frame = 0.0
-        """What a frame taken now is planned to cost the worker (inference and hand-off): the moving
-        average of its recent seconds per frame plus PLANNING_DEVIATIONS moving mean deviations (as
-        TCP estimates a round trip), so that a frame is not taken when it would be done too late."""
         self._clock = clock
         self._shed: dict[str, dict[str, int]] = {}
         self._skipped_passes: dict[str, dict[str, int]] = {}
@@ -227,6 +223,13 @@ class InferenceScheduler:
                 skipped_passes={camera: dict(roles) for camera, roles in self._skipped_passes.items()},
                 latencies_s=list(self._latencies),
             )
+
+    @property
+    def _seconds_per_frame(self) -> float:
+        """What a frame taken now is planned to cost the worker (inference and hand-off): the moving
+        average of its recent seconds per frame plus PLANNING_DEVIATIONS moving mean deviations (as
+        TCP estimates a round trip), so that a frame is not taken when it would be done too late."""
+        return self._mean_seconds_per_frame + PLANNING_DEVIATIONS * self._deviation
 
     def _waiting(self) -> int:
         return sum(len(q) for q in self._queues.values())
@@ -326,7 +329,6 @@ class InferenceScheduler:
                 error = elapsed / len(batch) - self._mean_seconds_per_frame
                 self._mean_seconds_per_frame += SPEED_WEIGHT * error
                 self._deviation += SPEED_WEIGHT * (abs(error) - self._deviation)
-                self._seconds_per_frame = self._mean_seconds_per_frame + PLANNING_DEVIATIONS * self._deviation
 
     def _process(self, batch: list[InferenceJob]) -> None:
         detections: list[dict[str, sv.Detections]] = [{} for _ in batch]

@@ -37,7 +37,7 @@ def timed(scheduler: InferenceScheduler, seconds_per_frame: float) -> InferenceS
     """As if the worker had already timed its batches at `seconds_per_frame` a frame (an untimed
     worker takes one frame at a time until it has: what these batching tests are not about)."""
     scheduler._batches_timed = 1
-    scheduler._mean_seconds_per_frame = scheduler._seconds_per_frame = seconds_per_frame
+    scheduler._mean_seconds_per_frame, scheduler._deviation = seconds_per_frame, 0.0
     return scheduler
 
 
