@@ -12,12 +12,12 @@ from citywatch.analytics.base import AnalysisInput, create_analyzer
 from citywatch.analytics.fight_features import FIGHT_FPS
 from citywatch.config import CameraConfig, ModelSettings, Thresholds
 from citywatch.domain.incident_types import IncidentType
-from citywatch.media_analysis import _sampled_video_frames
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.fight_classifier import load_fight_classifier
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.pose import load_pose_estimator
+from citywatch.runtime.media_analysis import _sampled_video_frames
 
 VIDEOS = [
     ("fight/clips/fi026.mp4", 0.0, 1e9),

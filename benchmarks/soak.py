@@ -27,7 +27,7 @@ import psutil
 
 from citywatch.config import parse_config
 from citywatch.paths import datasets_dir
-from citywatch.pipeline import Supervisor
+from citywatch.runtime.supervisor import Supervisor
 from citywatch.video.state import CameraState
 
 CLIPS = [
@@ -100,14 +100,15 @@ def main() -> int:
 
         def sample() -> None:
             while not stop.wait(30):
-                streaming = sum(w.source.state is CameraState.STREAMING for w in supervisor.workers.values())
+                stats = supervisor.stats()
+                streaming = sum(c.state is CameraState.STREAMING for c in stats.cameras.values())
                 samples.append(
                     {
                         "t": time.monotonic() - started,
                         "rss_mb": process.memory_info().rss / 2**20,
                         "threads": process.num_threads(),
                         "open_files": process.num_fds(),
-                        "incidents": supervisor.sink.stats.incidents_stored,
+                        "incidents": stats.sink.incidents_stored,
                         "streaming": streaming,
                     }
                 )
@@ -124,10 +125,10 @@ def main() -> int:
                 camera_id, restarted = f"cam{index:02d}", time.monotonic()
                 deadline = restarted + 120
                 while time.monotonic() < deadline and not stop.is_set():
-                    if supervisor.workers[camera_id].source.state is CameraState.STREAMING:
+                    if supervisor.stats().cameras[camera_id].state is CameraState.STREAMING:
                         break
                     time.sleep(0.5)
-                state = supervisor.workers[camera_id].source.state
+                state = supervisor.stats().cameras[camera_id].state
                 if stop.is_set() and state is not CameraState.STREAMING:
                     return  # the run ended during this outage: nothing to judge
                 back = time.monotonic() if state is CameraState.STREAMING else None

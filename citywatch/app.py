@@ -34,7 +34,7 @@ def serve(
     store.upgrade()
     supervisor = None
     if pipeline:
-        from citywatch.pipeline import Supervisor  # loads the model pack: only when it runs
+        from citywatch.runtime.supervisor import Supervisor  # loads the model pack: only when it runs
 
         supervisor = Supervisor(config)
     context = ApiContext.build(config, store, supervisor)

@@ -4,8 +4,9 @@ Both runs happen in this process on the same clips, analytics rate and models:
 
 - citywatch: the real Supervisor; every camera is a looping file paced at its own frame rate (a
   live camera), for `seconds` of wall time. Per-stage counters come from the stages themselves.
-- naive: one camera after another, every frame decoded, the detectors on every sampled frame,
-  no motion gate, no batching, as fast as it can.
+- naive: one camera after another, every frame decoded, the detectors on every sampled frame
+  (the cascade's passes, runtime.cascade.detect, without triggers), no motion gate, no batching,
+  as fast as it can.
 
 Throughput is compared as camera-seconds of video handled per CPU-second, the number that says how
 many cameras one machine sustains (capacity = cores x that number, if nothing else runs).
@@ -31,6 +32,8 @@ from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.passes import DetectorPasses
+from citywatch.runtime.cascade import detect
 from citywatch.video.sampler import Sampler
 
 DEFAULT_TYPES = (IncidentType.FIRE,)
@@ -138,7 +141,7 @@ def run_citywatch(
     types: tuple[IncidentType, ...] = DEFAULT_TYPES,
     threads: int = 0,
 ) -> RunResult:
-    from citywatch.pipeline import Supervisor
+    from citywatch.runtime.supervisor import Supervisor
 
     with tempfile.TemporaryDirectory(prefix="citywatch-bench-") as tmp:
         supervisor = Supervisor(_bench_config(cameras, analytics_fps, types, threads, Path(tmp)))
@@ -146,22 +149,21 @@ def run_citywatch(
             cpu0, wall0 = _cpu_seconds(), time.perf_counter()
             supervisor.run(seconds)
             cpu, wall = _cpu_seconds() - cpu0, time.perf_counter() - wall0
-    workers = supervisor.workers.values()
-    sched = supervisor.scheduler.stats
-    latencies = supervisor.sink.stats.latencies_s
+    stats = supervisor.stats()
+    per_camera, sched, latencies = stats.cameras.values(), stats.scheduler, stats.sink.latencies_s
     return RunResult(
         name="citywatch",
         cameras=cameras,
         wall_s=wall,
         cpu_s=cpu,
         camera_seconds=cameras * seconds,
-        frames_decoded=sum(w.source.stats.frames_decoded for w in workers),
-        frames_sampled=sum(w.counters.frames_sampled for w in workers),
-        frames_motion_skipped=sum(w.counters.frames_motion_skipped for w in workers),
-        frames_analysed=sum(w.counters.frames_analysed for w in workers),
+        frames_decoded=sum(c.source.frames_decoded for c in per_camera),
+        frames_sampled=sum(c.counters.frames_sampled for c in per_camera),
+        frames_motion_skipped=sum(c.counters.frames_motion_skipped for c in per_camera),
+        frames_analysed=sum(c.counters.frames_analysed for c in per_camera),
         detector_calls=sum(sched.detector_calls.values()),
         frames_dropped=sched.jobs_dropped,
-        incidents=supervisor.sink.stats.incidents_stored,
+        incidents=stats.sink.incidents_stored,
         latency_p50_s=statistics.median(latencies) if latencies else None,
         latency_max_s=max(latencies) if latencies else None,
         peak_rss_mb=rss.peak / 2**20,
@@ -201,9 +203,10 @@ def run_naive(
 ) -> RunResult:
     pack = ModelPack.open(None)
     roles = sorted({r for t in types for r in roles_for(t)})
-    detectors = [load_detector(pack, role, ModelSettings(intra_op_threads=threads)) for role in roles]
+    settings = ModelSettings(intra_op_threads=threads)
+    passes = DetectorPasses({role: load_detector(pack, role, settings) for role in roles})
     clips = cycle(bench_clips())
-    decoded = sampled = calls = 0
+    decoded = sampled = 0
     with _PeakRss() as rss:
         cpu0, wall0 = _cpu_seconds(), time.perf_counter()
         for _ in range(cameras):
@@ -220,11 +223,10 @@ def run_naive(
                         decoded += 1
                         if sampler.due(media_s):
                             sampled += 1
-                            for detector in detectors:
-                                detector.detect(image)
-                                calls += 1
+                            detect(image, roles, passes)
                     media_s += 1 / float(stream.average_rate or 25)
         cpu, wall = _cpu_seconds() - cpu0, time.perf_counter() - wall0
+    calls = sum(passes.counts().detector_calls.values())
     return RunResult(
         "naive",
         cameras,

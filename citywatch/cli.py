@@ -31,7 +31,7 @@ def _load(path: str | None) -> CitywatchConfig:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from citywatch.api.camera_monitor import CameraMonitor
-    from citywatch.pipeline import Supervisor
+    from citywatch.runtime.supervisor import Supervisor
 
     config = _load(args.config)
     _setup_logging(args.log_level or config.log_level)
@@ -43,7 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     monitor.start()
     supervisor.run(args.duration)
     monitor.stop()
-    stats = supervisor.sink.stats
+    stats = supervisor.stats().sink
     print(
         f"stored {stats.incidents_stored} incidents, wrote {stats.clips_written} clips "
         f"({stats.evidence_errors} evidence errors, {stats.outbox} not stored)"

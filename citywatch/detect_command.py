@@ -7,16 +7,16 @@ import supervision as sv
 
 from citywatch.config import CitywatchConfig
 from citywatch.domain.incident_types import IncidentType
-from citywatch.media_analysis import (
+from citywatch.perception.detectors import load_detector
+from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.second_stage import load_second_stage
+from citywatch.runtime.media_analysis import (
     IMAGE_SUFFIXES,
     MediaAnalyzer,
     MediaReport,
     required_models,
     required_roles,
 )
-from citywatch.perception.detectors import load_detector
-from citywatch.perception.model_pack import ModelPack
-from citywatch.perception.second_stage import load_second_stage
 
 
 def detect(

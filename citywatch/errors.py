@@ -3,8 +3,8 @@
 from citywatch.analytics.base import UnsupportedIncidentType
 from citywatch.incidents.evidence import EvidenceError
 from citywatch.incidents.store import StoreError
-from citywatch.media_analysis import MediaError
 from citywatch.perception.model_pack import ModelPackError
+from citywatch.runtime.media_analysis import MediaError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     ModelPackError,

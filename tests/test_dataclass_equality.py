@@ -11,7 +11,17 @@ import pytest
 
 ARRAY_TYPES = re.compile(r"\b(ndarray|Detections|Incident|Frame|Poses|deque)\b")
 """Field types that hold arrays (an Incident its frame, a Frame its image, a deque of such)."""
-RUN_TIME_PACKAGES = ("analytics", "perception", "incidents", "video", "notifiers", "evaluation", "api", "ui")
+RUN_TIME_PACKAGES = (
+    "analytics",
+    "perception",
+    "incidents",
+    "video",
+    "notifiers",
+    "runtime",
+    "evaluation",
+    "api",
+    "ui",
+)
 
 
 def _dataclasses() -> list[type]:
@@ -27,9 +37,6 @@ def _dataclasses() -> list[type]:
                 and dataclasses.is_dataclass(value)
                 and value.__module__ == info.name
             ]
-    for name in ("citywatch.pipeline", "citywatch.media_analysis"):
-        loaded = importlib.import_module(name)
-        found += [v for v in vars(loaded).values() if isinstance(v, type) and dataclasses.is_dataclass(v)]
     return found
 
 

@@ -23,7 +23,7 @@ from citywatch.incidents.users import UserDirectory
 from citywatch.notifiers.live import LiveHub
 
 if TYPE_CHECKING:
-    from citywatch.pipeline import Supervisor
+    from citywatch.runtime.supervisor import Supervisor
 
 
 @dataclass

@@ -28,6 +28,7 @@ class CitywatchCollector(Collector):
         supervisor = self._context.supervisor
         if supervisor is None:
             return
+        stats = supervisor.stats()
         frames = CounterMetricFamily(
             "citywatch_frames", "Frames per camera and stage", labels=["camera", "stage"]
         )
@@ -39,11 +40,10 @@ class CitywatchCollector(Collector):
             "Analyzer exceptions per camera and incident type (each reset that analyzer's state)",
             labels=["camera", "type"],
         )
-        for camera_id, worker in supervisor.workers.items():
-            for analyzer in worker.analyzers:
-                failures.add_metric([camera_id, analyzer.incident_type.value], analyzer.health.failures)
-            counters = worker.counters
-            source = worker.source.stats
+        for camera_id, camera in stats.cameras.items():
+            for incident_type, health in camera.analyzers.items():
+                failures.add_metric([camera_id, incident_type.value], health.failures)
+            counters, source = camera.counters, camera.source
             for stage, value in (
                 ("decoded", source.frames_decoded),
                 ("dropped", source.frames_dropped),
@@ -57,10 +57,10 @@ class CitywatchCollector(Collector):
         yield frames
         yield detections
         yield failures
-        scheduler = supervisor.scheduler.stats
+        scheduler, sink = stats.scheduler, stats.sink
         queue = GaugeMetricFamily("citywatch_queue_depth", "Items waiting per queue", labels=["queue"])
         queue.add_metric(["inference"], scheduler.queue_depth)
-        queue.add_metric(["store_outbox"], supervisor.sink.stats.outbox)
+        queue.add_metric(["store_outbox"], sink.outbox)
         yield queue
         dropped = CounterMetricFamily("citywatch_inference_dropped", "Frames dropped by the inference queue")
         dropped.add_metric([], scheduler.jobs_dropped)
@@ -88,7 +88,6 @@ class CitywatchCollector(Collector):
         for role, count in scheduler.frames_gated_per_role.items():
             passes.add_metric([role, "gated"], count)
         yield passes
-        sink = supervisor.sink.stats
         stored = CounterMetricFamily("citywatch_incidents_stored", "Incidents stored by this process")
         stored.add_metric([], sink.incidents_stored)
         yield stored

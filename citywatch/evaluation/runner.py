@@ -15,10 +15,10 @@ from pathlib import Path
 from citywatch.config import CitywatchConfig
 from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.labels import LabelledItem
-from citywatch.media_analysis import MediaAnalyzer, MediaError, required_models, required_roles
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.second_stage import load_second_stage
+from citywatch.runtime.media_analysis import MediaAnalyzer, MediaError, required_models, required_roles
 
 log = logging.getLogger(__name__)
 

@@ -20,23 +20,20 @@ falls behind it sheds frames rather than analyse them late, and counts each per 
   analyzers that need it do not take the frame for an empty one; a frame left with no pass is shed
   ("low_priority").
 
-A role with a trigger (perception.triggers) runs after the role that triggers it and only on the
-frames where it fires; the others get an empty result.
+A batch's detector passes, triggers included, are perception.passes's.
 """
 
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
-import numpy as np
 import supervision as sv
 
-from citywatch.perception.triggers import RoleTrigger, trigger_order
-from citywatch.perception.yolo import empty_detections
+from citywatch.perception.passes import BatchDetector, DetectorPasses
+from citywatch.perception.triggers import RoleTrigger
 from citywatch.video.frame import Frame
 
 log = logging.getLogger(__name__)
@@ -50,12 +47,6 @@ PRESSURE_FROM = 0.5
 """Share of the latency budget a frame may wait before its least important passes are skipped."""
 LATENCY_SAMPLES = 100_000
 """Capture-to-analysis latencies kept for the stats (about 3.5 h of 8 analysed frames a second)."""
-
-
-class BatchDetector(Protocol):
-    """What the scheduler needs of a detector (YoloDetector is one)."""
-
-    def detect_batch(self, images: Sequence[np.ndarray]) -> list[sv.Detections]: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,11 +114,7 @@ class InferenceScheduler:
     ) -> None:
         if batch_size < 1 or queue_size < 1 or max_wait_ms < 0:
             raise ValueError("batch_size and queue_size must be at least 1, max_wait_ms not negative")
-        self._detectors = dict(detectors)
-        self._triggers = dict(triggers or {})
-        unknown = {r: t.source for r, t in self._triggers.items() if {r, t.source} - set(self._detectors)}
-        if unknown:
-            raise ValueError(f"triggers name roles without a detector: {unknown}")
+        self._passes = DetectorPasses(detectors, triggers)
         self._batch_size = batch_size
         self._max_wait_s = max_wait_ms / 1000
         self._queues: dict[str, deque[InferenceJob]] = {}
@@ -150,10 +137,8 @@ class InferenceScheduler:
         self._done = 0
         self._dropped = 0
         self._errors = 0
+        """on_done calls that raised (the passes count the detector calls that did)."""
         self._busy_seconds = 0.0
-        self._calls = dict.fromkeys(self._detectors, 0)
-        self._frames = dict.fromkeys(self._detectors, 0)
-        self._gated = dict.fromkeys(self._triggers, 0)
 
     def start(self) -> None:
         with self._cond:
@@ -189,9 +174,9 @@ class InferenceScheduler:
 
         A job shed (see the module doc) never has its `on_done` called.
         """
-        unknown = [role for role in job.roles if role not in self._detectors]
+        unknown = [role for role in job.roles if role not in self._passes.roles]
         if unknown:
-            raise ValueError(f"unknown detector roles {unknown} (known: {sorted(self._detectors)})")
+            raise ValueError(f"unknown detector roles {unknown} (known: {sorted(self._passes.roles)})")
         with self._cond:
             if self._stopping:
                 return False
@@ -208,17 +193,18 @@ class InferenceScheduler:
 
     @property
     def stats(self) -> SchedulerStats:
+        passes = self._passes.counts()
         with self._cond:
             return SchedulerStats(
                 jobs_submitted=self._submitted,
                 jobs_done=self._done,
                 jobs_dropped=self._dropped,
-                detector_calls=dict(self._calls),
-                frames_per_role=dict(self._frames),
-                frames_gated_per_role=dict(self._gated),
+                detector_calls=passes.detector_calls,
+                frames_per_role=passes.frames_per_role,
+                frames_gated_per_role=passes.frames_gated_per_role,
                 queue_depth=self._waiting(),
                 busy_seconds=self._busy_seconds,
-                errors=self._errors,
+                errors=passes.errors + self._errors,
                 shed={camera: dict(reasons) for camera, reasons in self._shed.items()},
                 skipped_passes={camera: dict(roles) for camera, roles in self._skipped_passes.items()},
                 latencies_s=list(self._latencies),
@@ -331,41 +317,13 @@ class InferenceScheduler:
                 self._deviation += SPEED_WEIGHT * (abs(error) - self._deviation)
 
     def _process(self, batch: list[InferenceJob]) -> None:
-        detections: list[dict[str, sv.Detections]] = [{} for _ in batch]
-        errors: list[list[str]] = [[] for _ in batch]
-        roles = trigger_order((role for job in batch for role in job.roles), self._triggers)
-        for role in roles:
-            members = [i for i, job in enumerate(batch) if role in job.roles]
-            trigger = self._triggers.get(role)
-            if trigger is not None:
-                gated = [i for i in members if not trigger.fires(detections[i])]
-                for i in gated:
-                    detections[i][role] = empty_detections()
-                members = [i for i in members if i not in gated]
-                with self._cond:
-                    self._gated[role] += len(gated)
-                if not members:
-                    continue
-            failed = False
-            try:
-                results = self._detectors[role].detect_batch([batch[i].frame.image for i in members])
-            except Exception as exc:
-                log.exception("detector %r failed on a batch of %d frames", role, len(members))
-                failed = True
-                for i in members:
-                    errors[i].append(f"{role}: {type(exc).__name__}: {exc}")
-            else:
-                for i, result in zip(members, results, strict=True):
-                    detections[i][role] = result
-            with self._cond:
-                self._calls[role] += 1
-                self._frames[role] += len(members)
-                self._errors += failed
+        found = self._passes.run([job.frame.image for job in batch], [job.roles for job in batch])
         analysed_at = self._clock()
         with self._cond:
             self._latencies.extend(analysed_at - job.frame.timestamp for job in batch)
-        for job, found, problems in zip(batch, detections, errors, strict=True):
-            result = InferenceResult(job, found, time.monotonic(), "; ".join(problems) or None)
+        for job, passes in zip(batch, found, strict=True):
+            error = "; ".join(passes.errors) or None
+            result = InferenceResult(job, passes.detections, time.monotonic(), error)
             try:
                 job.on_done(result)
             except Exception:

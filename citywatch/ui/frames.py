@@ -1,14 +1,15 @@
 """The latest picture of each camera for the camera wall and the zone editor, as JPEG.
 
-With the pipeline in this process: the newest frame of the camera's ring buffer, encoded when
-asked (never per decoded frame). Without it: the first frame of the camera's newest evidence clip
-(a raw camera picture: snapshots have boxes and a header bar drawn on them, which would shift the
-zone editor's coordinates). Served at /ui/cameras/{id}/frame.jpg to any logged-in role, with the
-feed's thumbnails of snapshots.
+With the pipeline in this process: the camera's newest frame (`Supervisor.latest_frame`), encoded
+when asked (never per decoded frame). Without it, or for a camera it does not run: the first frame
+of the camera's newest evidence clip (a raw camera picture: snapshots have boxes and a header bar
+drawn on them, which would shift the zone editor's coordinates). Served at
+/ui/cameras/{id}/frame.jpg to any logged-in role, with the feed's thumbnails of snapshots.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 
@@ -29,11 +30,9 @@ _THUMB_WIDTH = 224
 
 def latest_frame(context: ApiContext, camera_id: str) -> np.ndarray | None:
     """The newest BGR picture of the camera, or None when there is none yet."""
-    supervisor = context.supervisor
-    worker = supervisor.workers.get(camera_id) if supervisor is not None else None
-    if worker is not None:
-        frame = worker.ring.latest()
-        return frame.image if frame is not None else None
+    if context.supervisor is not None:
+        with contextlib.suppress(KeyError):  # KeyError: a camera the pipeline does not run
+            return context.supervisor.latest_frame(camera_id)
     clip = latest_clip(context.store, camera_id)
     path = evidence_path(context.evidence_dir, clip)
     return _first_frame(path) if path is not None else None

@@ -32,10 +32,10 @@ from citywatch.config import FireThresholds, ModelSettings, Thresholds
 from citywatch.evaluation.boxes import read_split, targets_of
 from citywatch.evaluation.datasets import build
 from citywatch.evaluation.labels import read_labels
-from citywatch.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
+from citywatch.runtime.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
 from citywatch.training.coco_stem import coco_stem
 
 NEGATIVE_SETS = ("gun", "knife_cctv", "fall", "helmet_th")

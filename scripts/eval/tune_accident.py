@@ -30,12 +30,12 @@ import supervision as sv
 from citywatch.analytics.base import AnalysisInput, IncidentRaised, create_analyzer, relaxed_for_single_frame
 from citywatch.config import AccidentThresholds, CameraConfig, ModelSettings, Thresholds
 from citywatch.evaluation.datasets import ACCIDENT_VAL_CLIPS, accident_clip
-from citywatch.media_analysis import _sampled_video_frames
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.second_stage import load_second_stage
 from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
+from citywatch.runtime.media_analysis import _sampled_video_frames
 from citywatch.video.frame import Frame
 
 CAMERA = CameraConfig(id="media", url="eval", incident_types=["accident"])

@@ -26,9 +26,9 @@ from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.datasets import build
 from citywatch.evaluation.labels import LabelledItem, read_labels
 from citywatch.evaluation.scoring import TypeScore, score_items
-from citywatch.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
+from citywatch.runtime.media_analysis import IMAGE_SUFFIXES, FrameReport, MediaAnalyzer
 
 SETS = ("fire_tune", "fire_val", "streets", "fight")
 FIRE = IncidentType.FIRE

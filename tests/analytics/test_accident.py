@@ -199,10 +199,10 @@ def test_thresholds_and_zones_are_per_camera() -> None:
 
 @pytest.fixture(scope="module")
 def media():
-    from citywatch.media_analysis import MediaAnalyzer
     from citywatch.perception.detectors import load_detector
     from citywatch.perception.model_pack import ModelPack
     from citywatch.perception.second_stage import load_second_stage
+    from citywatch.runtime.media_analysis import MediaAnalyzer
 
     settings = ModelSettings()
     return MediaAnalyzer(

@@ -190,10 +190,10 @@ def test_the_analyzer_needs_its_models() -> None:
 
 @pytest.mark.slow
 def test_a_real_fall_frame_raises_fall_through_the_cascade() -> None:
-    from citywatch.media_analysis import MediaAnalyzer
     from citywatch.perception.detectors import load_detector
     from citywatch.perception.model_pack import ModelPack
     from citywatch.perception.second_stage import load_second_stage
+    from citywatch.runtime.media_analysis import MediaAnalyzer
 
     settings = ModelSettings()
     media = MediaAnalyzer(

@@ -178,7 +178,7 @@ def cascade():
 
 def analyse(cascade, path):
     from citywatch.analytics.fight_features import FIGHT_FPS
-    from citywatch.media_analysis import MediaAnalyzer
+    from citywatch.runtime.media_analysis import MediaAnalyzer
 
     detector, pose, classifier = cascade
     recording = Recording(classifier)

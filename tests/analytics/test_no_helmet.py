@@ -15,10 +15,10 @@ from citywatch.analytics.base import (
 from citywatch.analytics.no_helmet import FORGET_AFTER_S, lower_half_overlap
 from citywatch.config import CameraConfig, ModelSettings, NoHelmetThresholds, Thresholds
 from citywatch.domain.incident_types import IncidentType
-from citywatch.media_analysis import MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
+from citywatch.runtime.media_analysis import MediaAnalyzer
 from citywatch.video.frame import Frame
 
 IMAGE = np.zeros((360, 640, 3), np.uint8)

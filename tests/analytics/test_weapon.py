@@ -15,12 +15,12 @@ from citywatch.analytics.base import (
 from citywatch.analytics.weapon import FORGET_AFTER_S, body_overlap, frame_weapons, weapon_fits
 from citywatch.config import CameraConfig, ModelSettings, Thresholds, WeaponThresholds
 from citywatch.domain.incident_types import IncidentType
-from citywatch.media_analysis import MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.pose import KEYPOINT, NUM_KEYPOINTS, Poses
 from citywatch.perception.second_stage import load_second_stage
+from citywatch.runtime.media_analysis import MediaAnalyzer
 from citywatch.video.frame import Frame
 
 IMAGE = np.zeros((480, 640, 3), np.uint8)

@@ -34,7 +34,7 @@ def write_config(folder: Path) -> Path:
         },
         "evidence": {"pre_roll_s": 1, "post_roll_s": 2, "clip_fps": 10},
         "models": {"intra_op_threads": 1},
-        # as in tests/test_pipeline.py: the clip's early smoke raises within seconds
+        # as in tests/runtime/test_supervisor.py: the clip's early smoke raises within seconds
         "thresholds": {"fire": {"smoke_min_confidence": 0.4}},
         "cameras": [
             {
@@ -129,6 +129,10 @@ def test_serve_with_the_pipeline_end_to_end(tmp_path: Path) -> None:
         assert snapshot.headers["content-type"] == "image/jpeg"
         image = cv2.imdecode(np.frombuffer(snapshot.content, np.uint8), cv2.IMREAD_COLOR)
         assert image is not None and image.shape[1] == 426
+        live = client.get(f"/ui/cameras/{FIRE_CAM}/frame.jpg", headers=admin)  # Supervisor.latest_frame
+        assert (live.status_code, live.headers["content-type"]) == (200, "image/jpeg")
+        picture = cv2.imdecode(np.frombuffer(live.content, np.uint8), cv2.IMREAD_COLOR)
+        assert picture is not None and picture.shape == (240, 426, 3)
         part = client.get(incident["clip_url"], headers=admin | {"Range": "bytes=0-1023"})
         assert (part.status_code, len(part.content), part.headers["content-type"]) == (206, 1024, "video/mp4")
         assert part.content[4:8] == b"ftyp"

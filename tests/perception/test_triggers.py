@@ -10,13 +10,13 @@ import supervision as sv
 
 from citywatch.config import ModelSettings, Thresholds
 from citywatch.domain.incident_types import IncidentType
-from citywatch.media_analysis import MediaAnalyzer
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector, triggers_for
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
 from citywatch.perception.triggers import RoleTrigger
 from citywatch.perception.yolo import YoloDetector
+from citywatch.runtime.media_analysis import MediaAnalyzer
 from citywatch.video.frame import Frame
 
 Frames = Callable[[str, Iterable[int]], list[np.ndarray]]

@@ -1,4 +1,4 @@
-"""The cascade on one image or video file, without cameras, threads or a database.
+"""The cascade (runtime.cascade) on one image or video file, without cameras, threads or a database.
 
 Used by `citywatch detect` (people tuning thresholds) and by the evaluation harness. A video is
 decoded as fast as possible and sampled on its own clock at the analytics frame rate; a still
@@ -17,7 +17,6 @@ import numpy as np
 import supervision as sv
 
 from citywatch.analytics.base import (
-    AnalysisInput,
     IncidentRaised,
     create_analyzer,
     models_for,
@@ -29,9 +28,9 @@ from citywatch.config import CameraConfig, Thresholds
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.model import Incident
 from citywatch.perception.detectors import triggers_for
-from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
-from citywatch.perception.triggers import trigger_order
-from citywatch.perception.yolo import YoloDetector, empty_detections
+from citywatch.perception.passes import DetectorPasses
+from citywatch.perception.yolo import YoloDetector
+from citywatch.runtime.cascade import Cascade, detect
 from citywatch.video.frame import Frame
 from citywatch.video.sampler import Sampler
 
@@ -84,31 +83,23 @@ class MediaAnalyzer:
     def analyse(self, path: Path, keep_frames: bool = False) -> MediaReport:
         """Run the cascade over every sampled frame of `path`; raises MediaError if unreadable."""
         is_image = path.suffix.lower() in IMAGE_SUFFIXES
-        roles = required_roles(self._types)
-        triggers = {} if is_image else triggers_for(roles)
-        roles = trigger_order(roles, triggers)
         thresholds = (
             relaxed_for_single_frame(self._thresholds)
             if is_image
             else thresholds_at_frame_rate(self._thresholds, self._fps)
         )
         camera = CameraConfig(id="media", url=str(path), incident_types=sorted(t.value for t in self._types))
-        analyzers = [create_analyzer(t, camera, thresholds, self._models) for t in sorted(self._types)]
-        tracker = ObjectTracker(self._fps) if TRACKED_ROLE in roles else None
+        cascade = Cascade(
+            [create_analyzer(t, camera, thresholds, self._models) for t in sorted(self._types)], self._fps
+        )
+        passes = DetectorPasses(self._detectors, {} if is_image else triggers_for(cascade.roles))
         report = MediaReport(path)
         frames = _read_image(path) if is_image else _sampled_video_frames(path, self._fps)
         for frame in frames:
-            detections: dict[str, sv.Detections] = {}
-            for role in roles:
-                trigger = triggers.get(role)
-                fires = trigger is None or trigger.fires(detections)
-                detections[role] = self._detectors[role].detect(frame.image) if fires else empty_detections()
-            tracks = tracker.update(detections[TRACKED_ROLE], frame.timestamp) if tracker else None
-            analysis = AnalysisInput(frame, detections, tracks)
-            for analyzer in analyzers:
-                report.incidents.extend(
-                    e.incident for e in analyzer.update(analysis) if isinstance(e, IncidentRaised)
-                )
+            detections = detect(frame.image, cascade.roles, passes)
+            report.incidents.extend(
+                e.incident for e in cascade.analyse(frame, detections) if isinstance(e, IncidentRaised)
+            )
             stored_frame = (
                 frame
                 if keep_frames

@@ -11,58 +11,16 @@ import av
 import cv2
 import numpy as np
 import pytest
-import supervision as sv
 import yaml
+from runtime_support import FIRE_CLIP, PEOPLE_CLIP, STREET_CLIP, camera, make_config
 
 from citywatch.config import CitywatchConfig, parse_config
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
 from citywatch.perception.model_pack import ModelPackError
-from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
-from citywatch.pipeline import CameraWorker, Supervisor, role_ranks
-from citywatch.video.frame import Frame
+from citywatch.runtime.supervisor import Supervisor
 from citywatch.video.state import CameraState
-
-FIRE_CLIP = datasets_dir() / "fire_smoke" / "videos" / "furg_house6.mp4"
-STREET_CLIP = datasets_dir() / "streets" / "car-detection.mp4"
-PEOPLE_CLIP = datasets_dir() / "streets" / "one-by-one-person-detection.mp4"
-
-
-def make_config(
-    tmp_path: Path, cameras: list[dict], database_url: str | None = None, **extra
-) -> CitywatchConfig:
-    raw = {
-        "storage": {
-            "database_url": database_url or f"sqlite:///{tmp_path / 'cw.db'}",
-            "evidence_dir": str(tmp_path / "evidence"),
-        },
-        "evidence": {"pre_roll_s": 2, "post_roll_s": 2, "clip_fps": 10},
-        "health": {
-            "stalled_after_s": 1,
-            "offline_after_s": 2,
-            "backoff_initial_s": 0.2,
-            "backoff_max_s": 0.5,
-        },
-        "models": {"intra_op_threads": 1},
-        # The pipeline's mechanics, not the tuned defaults (docs/ACCURACY.md): with smoke counted
-        # from 0.4 the clip's early smoke (0.4-0.55) raises within 2 s instead of at 24 s.
-        "thresholds": {"fire": {"smoke_min_confidence": 0.4}},
-        "cameras": cameras,
-        **extra,
-    }
-    return parse_config(raw, source="test", base_dir=tmp_path)
-
-
-def camera(camera_id: str, url: Path | str, **extra) -> dict:
-    return {
-        "id": camera_id,
-        "url": str(url),
-        "loop": True,
-        "analytics_fps": 2,
-        "incident_types": ["fire"],
-        **extra,
-    }
 
 
 def run(config: CitywatchConfig, seconds: float) -> Supervisor:
@@ -107,9 +65,46 @@ def test_fire_clip_stores_one_fire_incident_with_snapshot_and_clip(tmp_path: Pat
     assert incident.clip_path is not None
     assert_playable_clip(config.storage.evidence_dir / incident.clip_path, min_seconds=2.5)
 
-    counters = supervisor.workers["fire-cam"].counters
-    assert counters.frames_analysed >= 10
-    assert supervisor.sink.stats.latencies_s and max(supervisor.sink.stats.latencies_s) < 5
+    stats = supervisor.stats()
+    assert stats.cameras["fire-cam"].counters.frames_analysed >= 10
+    assert stats.sink.latencies_s and max(stats.sink.latencies_s) < 5
+
+
+@pytest.mark.slow
+def test_stats_and_the_latest_frame_say_what_the_cameras_did(tmp_path: Path) -> None:
+    """Before any frame: no picture and every counter at zero; after 5 s of the fire clip: its
+    newest picture, the frames each stage handled, the scheduler's passes and the stored incident.
+    A snapshot stays as it was taken; a camera the pipeline does not run has no picture here."""
+    cameras = [camera("fire-cam", FIRE_CLIP), camera("off-cam", FIRE_CLIP, enabled=False)]
+    config = make_config(tmp_path, cameras)
+    supervisor = Supervisor(config)
+    assert supervisor.latest_frame("fire-cam") is None
+    with pytest.raises(KeyError):
+        supervisor.latest_frame("off-cam")
+    before = supervisor.stats()
+    assert list(before.cameras) == ["fire-cam"]
+    fresh = before.cameras["fire-cam"]
+    assert fresh.state is CameraState.STOPPED and fresh.source.frames_decoded == 0
+    assert fresh.counters.frames_offered == fresh.counters.frames_analysed == 0
+    assert {t: h.failures for t, h in fresh.analyzers.items()} == {IncidentType.FIRE: 0}
+    assert before.scheduler.jobs_submitted == 0 and before.scheduler.detector_calls == {"fire_smoke": 0}
+    assert before.sink.incidents_stored == 0
+
+    supervisor.run(5)
+
+    image = supervisor.latest_frame("fire-cam")
+    assert isinstance(image, np.ndarray) and image.shape == (240, 426, 3)  # the clip's own size
+    assert image.any(), "a decoded picture, not an empty buffer"
+    after = supervisor.stats()
+    ran = after.cameras["fire-cam"]
+    assert ran.state is CameraState.STOPPED  # run() stopped it
+    assert ran.source.frames_decoded >= ran.counters.frames_offered >= ran.counters.frames_sampled
+    assert ran.counters.frames_sampled >= ran.counters.frames_submitted >= ran.counters.frames_analysed >= 4
+    assert ran.counters.detections > 0 and ran.analyzers[IncidentType.FIRE].failures == 0
+    assert after.scheduler.jobs_done >= ran.counters.frames_analysed
+    assert after.scheduler.detector_calls["fire_smoke"] > 0 and after.scheduler.queue_depth == 0
+    assert after.sink.incidents_stored == len(stored(config)) == 1 and after.sink.outbox == 0
+    assert fresh.counters.frames_analysed == 0 and before.sink.incidents_stored == 0  # still as taken
 
 
 @pytest.mark.slow
@@ -117,7 +112,7 @@ def test_street_only_config_stores_no_incident(tmp_path: Path) -> None:
     config = make_config(tmp_path, [camera("street-a", STREET_CLIP), camera("street-b", PEOPLE_CLIP)])
     supervisor = run(config, 12)
     assert stored(config) == []
-    analysed = sum(w.counters.frames_analysed for w in supervisor.workers.values())
+    analysed = sum(c.counters.frames_analysed for c in supervisor.stats().cameras.values())
     assert analysed >= 10, "the detector really looked at the streets"
 
 
@@ -146,14 +141,15 @@ def test_broken_cameras_do_not_stop_the_others(tmp_path: Path) -> None:
         ],
     )
     supervisor = run(config, 8)
+    cameras = supervisor.stats().cameras
     by_camera = {}
     for incident in stored(config):
         by_camera.setdefault(incident.camera_id, set()).add(incident.type)
     assert by_camera.get("fire-cam") == {IncidentType.FIRE}
     for broken in ("missing", "corrupt", "refused"):
         assert by_camera.get(broken) == {IncidentType.CAMERA_OFFLINE}, broken
-        assert supervisor.workers[broken].source.stats.last_error
-    assert "no-such-video.mp4" in supervisor.workers["missing"].source.stats.last_error
+        assert cameras[broken].source.last_error
+    assert "no-such-video.mp4" in (cameras["missing"].source.last_error or "")
 
 
 def test_model_with_wrong_hash_is_refused_and_stored_incidents_survive(tmp_path: Path) -> None:
@@ -191,16 +187,19 @@ def test_rtsp_camera_outage_is_an_offline_incident_closed_on_recovery(
     supervisor = Supervisor(config)
     changes = []
     supervisor.state_listeners.append(changes.append)
+
+    def rtsp_is(state: CameraState) -> bool:
+        return supervisor.stats().cameras["rtsp-cam"].state is state
+
     supervisor.start()
     try:
-        rtsp = supervisor.workers["rtsp-cam"].source
-        wait_until(lambda: rtsp.state is CameraState.STREAMING, 10, "the RTSP camera streaming")
+        wait_until(lambda: rtsp_is(CameraState.STREAMING), 10, "the RTSP camera streaming")
         rtsp_server.kill()
-        wait_until(lambda: rtsp.state is CameraState.OFFLINE, 15, "the RTSP camera offline")
+        wait_until(lambda: rtsp_is(CameraState.OFFLINE), 15, "the RTSP camera offline")
         wait_until(lambda: _offline_rows(config, open_only=True), 5, "an open camera_offline incident")
-        fire_frames_during_outage = supervisor.workers["fire-cam"].source.stats.frames_decoded
+        fire_frames_during_outage = supervisor.stats().cameras["fire-cam"].source.frames_decoded
         rtsp_server.start()
-        wait_until(lambda: rtsp.state is CameraState.STREAMING, 20, "the RTSP camera back")
+        wait_until(lambda: rtsp_is(CameraState.STREAMING), 20, "the RTSP camera back")
         wait_until(lambda: not _offline_rows(config, open_only=True), 5, "the offline incident closed")
     finally:
         supervisor.stop()
@@ -214,7 +213,7 @@ def test_rtsp_camera_outage_is_an_offline_incident_closed_on_recovery(
     assert rtsp_states[-1] is CameraState.STOPPED and rtsp_states[-2] is CameraState.STREAMING
     fire_states = [c.current for c in changes if c.camera_id == "fire-cam"]
     assert fire_states == [CameraState.CONNECTING, CameraState.STREAMING, CameraState.STOPPED]
-    assert supervisor.workers["fire-cam"].source.stats.frames_decoded > fire_frames_during_outage
+    assert supervisor.stats().cameras["fire-cam"].source.frames_decoded > fire_frames_during_outage
 
 
 def _offline_rows(config: CitywatchConfig, open_only: bool):
@@ -244,9 +243,10 @@ def test_an_analyzer_that_keeps_failing_on_one_camera_costs_only_that(
     config = make_config(tmp_path, [camera("good-cam", FIRE_CLIP), camera("bad-cam", FIRE_CLIP)])
     supervisor = run(config, 9)
     assert [i.camera_id for i in stored(config) if i.type is IncidentType.FIRE] == ["good-cam"]
-    bad = supervisor.workers["bad-cam"].analyzers[0].health
+    cameras = supervisor.stats().cameras
+    bad = cameras["bad-cam"].analyzers[IncidentType.FIRE]
     assert bad.failures >= 5 and "ValueError" in (bad.last_error or "")
-    assert supervisor.workers["good-cam"].analyzers[0].health.failures == 0
+    assert cameras["good-cam"].analyzers[IncidentType.FIRE].failures == 0
     assert list(supervisor.failing_analyzers(time.time())) == ["bad-cam/fire"]
 
 
@@ -315,35 +315,3 @@ def test_a_run_killed_mid_clip_is_repaired_by_the_next_start(tmp_path: Path) -> 
         and "citywatch stopped before writing it" in repaired.evidence_error
     )
     assert repaired.snapshot_path == orphan.snapshot_path  # what was written is kept
-
-
-def test_type_priority_ranks_each_role_by_the_most_important_type_that_needs_it() -> None:
-    priority = ["fire", "weapon", "fall", "fight", "accident", "no_helmet"]
-    ranks = role_ranks([IncidentType.NO_HELMET, IncidentType.FIRE, IncidentType.WEAPON], priority)
-    # COCO serves weapon and no_helmet: weapon's place; the rider heads only no_helmet.
-    assert ranks == {"fire_smoke": 0, "coco": 1, "weapon": 1, "rider_heads": 5}
-    assert role_ranks([IncidentType.FALL], ["fire"]) == {"coco": 1, "fall_detector": 1}  # not listed: last
-
-
-def test_an_analyzer_whose_pass_was_shed_does_not_see_the_frame(tmp_path: Path) -> None:
-    """Under load the scheduler skips a camera's low-priority passes; the analyzer that needs a
-    skipped pass must not take the frame for one where its detector found nothing. Fire needs 4 of
-    its last 6 frames: 3 with fire, 3 whose pass was shed, 1 with fire raises (4 of 4 seen); counted
-    as empty frames the window would hold 3 of 6 with fire and stay silent."""
-    config = make_config(tmp_path, [camera("cam", FIRE_CLIP)])
-    events: list = []
-    worker = CameraWorker(config.cameras[0], config, InferenceScheduler({}), events.append)
-    fire = sv.Detections(
-        xyxy=np.array([[100.0, 100.0, 200.0, 200.0]]),
-        confidence=np.array([0.9]),
-        class_id=np.array([0]),
-        data={"class_name": np.array(["fire"])},
-    )
-    image = np.zeros((360, 640, 3), np.uint8)
-    for index, seen in enumerate([True] * 3 + [False] * 3 + [True]):
-        frame = Frame("cam", index, 1_000.0 + index / 2, image)
-        skipped = frozenset() if seen else frozenset({"fire_smoke"})
-        job = InferenceJob(frame, ("fire_smoke",), lambda _: None, skipped_roles=skipped)
-        worker._on_result(InferenceResult(job, {"fire_smoke": fire} if seen else {}, time.monotonic()))
-    assert [type(e).__name__ for e in events] == ["IncidentRaised"]
-    assert worker.counters.frames_analysed == 7
