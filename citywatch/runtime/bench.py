@@ -1,4 +1,5 @@
-"""`citywatch bench`: the pipeline on real clips as N live cameras, against a naive baseline.
+"""The benchmark behind `citywatch bench`: the pipeline on real clips as N live cameras against a
+naive baseline.
 
 Both runs happen in this process on the same clips, analytics rate and models:
 

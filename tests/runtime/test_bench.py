@@ -2,7 +2,7 @@
 
 import pytest
 
-from citywatch.bench import format_table, run_citywatch, run_naive
+from citywatch.runtime.bench import format_table, run_citywatch, run_naive
 
 
 @pytest.mark.slow

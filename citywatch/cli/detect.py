@@ -1,27 +1,33 @@
-"""`citywatch detect PATH`: the cascade on one file, printed for people tuning it."""
+"""`citywatch detect PATH`: the cascade on one file, printed for people tuning it.
 
+Its models are imported when the command runs, not when the `citywatch` parser is built.
+"""
+
+from __future__ import annotations
+
+import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import supervision as sv
-
+from citywatch.cli.common import config_of, setup_logging
 from citywatch.config import CitywatchConfig
-from citywatch.domain.incident_types import IncidentType
-from citywatch.perception.detectors import load_detector
-from citywatch.perception.model_pack import ModelPack
-from citywatch.perception.second_stage import load_second_stage
-from citywatch.runtime.media_analysis import (
-    IMAGE_SUFFIXES,
-    MediaAnalyzer,
-    MediaReport,
-    required_models,
-    required_roles,
-)
+
+if TYPE_CHECKING:
+    import supervision as sv
+
+    from citywatch.runtime.media_analysis import MediaReport
 
 
 def detect(
     config: CitywatchConfig, path: Path, types_arg: str, fps: float, as_json: bool, out: str | None
 ) -> int:
+    from citywatch.domain.incident_types import IncidentType
+    from citywatch.perception.detectors import load_detector
+    from citywatch.perception.model_pack import ModelPack
+    from citywatch.perception.second_stage import load_second_stage
+    from citywatch.runtime.media_analysis import MediaAnalyzer, required_models, required_roles
+
     types = {IncidentType(t.strip()) for t in types_arg.split(",") if t.strip()}
     pack = ModelPack.open(config.models.path)
     detectors = {role: load_detector(pack, role, config.models) for role in required_roles(types)}
@@ -92,6 +98,8 @@ def _print_text(report: MediaReport) -> None:
 
 
 def _annotate(report: MediaReport):
+    import supervision as sv
+
     boxes, labels = sv.BoxAnnotator(), sv.LabelAnnotator()
     for fr in report.frames:
         merged = sv.Detections.merge(list(fr.detections.values())) if fr.detections else sv.Detections.empty()
@@ -107,6 +115,7 @@ def _annotate(report: MediaReport):
 def _write_annotated(report: MediaReport, out: Path, fps: float) -> None:
     import cv2
 
+    from citywatch.runtime.media_analysis import IMAGE_SUFFIXES
     from citywatch.video.clip_writer import write_clip
     from citywatch.video.frame import Frame
 
@@ -116,3 +125,19 @@ def _write_annotated(report: MediaReport, out: Path, fps: float) -> None:
         cv2.imwrite(str(out), annotated[0].image)
     else:
         write_clip(annotated, out, fps)
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    setup_logging(args.log_level or "WARNING")
+    return detect(config_of(args), Path(args.path), args.types, args.fps, args.json, args.out)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    command = sub.add_parser("detect", help="run the cascade on one image or video")
+    command.add_argument("path")
+    command.add_argument("--config", help="take model settings and thresholds from this cameras.yaml")
+    command.add_argument("--types", default="fire", help="comma-separated incident types (default: fire)")
+    command.add_argument("--fps", type=float, default=2.0, help="analysed frames per second of video")
+    command.add_argument("--json", action="store_true", help="print detections and incidents as JSON")
+    command.add_argument("--out", help="write the annotated image or video here")
+    command.set_defaults(func=cmd_detect)

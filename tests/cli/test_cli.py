@@ -10,8 +10,8 @@ import pytest
 from citywatch.analytics.base import _REGISTRY as analyzer_registry
 from citywatch.analytics.base import available_types
 from citywatch.cli import main
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir, models_dir
 
