@@ -31,8 +31,9 @@ from sqlalchemy.engine import make_url
 from citywatch.api.app import create_app
 from citywatch.api.context import ApiContext
 from citywatch.config import parse_config
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident, IncidentStatus
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.schema import IncidentRow
 from citywatch.incidents.store import IncidentStore
 

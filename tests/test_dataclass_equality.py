@@ -12,6 +12,7 @@ import pytest
 ARRAY_TYPES = re.compile(r"\b(ndarray|Detections|Incident|Frame|Poses|deque)\b")
 """Field types that hold arrays (an Incident its frame, a Frame its image, a deque of such)."""
 RUN_TIME_PACKAGES = (
+    "domain",
     "analytics",
     "perception",
     "incidents",

@@ -31,13 +31,7 @@ from typing import cast
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    register_analyzer,
-)
+from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.pose_features import pose_features
 from citywatch.analytics.vehicle_motion import (
     TrackMotion,
@@ -48,8 +42,8 @@ from citywatch.analytics.vehicle_motion import (
 )
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import AccidentThresholds, CameraConfig, Thresholds
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.pose import PoseEstimator
 from citywatch.perception.tracker import TRACKED_ROLE

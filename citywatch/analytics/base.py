@@ -8,8 +8,8 @@ from typing import ClassVar, Protocol
 import supervision as sv
 
 from citywatch.config import CameraConfig, PersistenceRule, Thresholds
+from citywatch.domain.incident import IncidentEvent
 from citywatch.domain.incident_types import INCIDENT_TYPES, IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.video.frame import Frame
 
 
@@ -24,21 +24,6 @@ class AnalysisInput:
     frame: Frame
     detections: dict[str, sv.Detections]
     tracks: sv.Detections | None = None
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class IncidentRaised:
-    incident: Incident
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentEnded:
-    incident_id: str
-    camera_id: str
-    ended_at: float
-
-
-IncidentEvent = IncidentRaised | IncidentEnded
 
 
 class UnsupportedIncidentType(ValueError):

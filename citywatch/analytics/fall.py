@@ -24,20 +24,14 @@ from typing import cast
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    register_analyzer,
-)
+from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.fall_spots import FallSpots
 from citywatch.analytics.people import persons, still_image_poses
 from citywatch.analytics.pose_features import pose_features
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FallThresholds, Thresholds
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.fall_detector import FALL_ROLE
 from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.geometry import box_iou

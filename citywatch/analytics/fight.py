@@ -23,13 +23,7 @@ from typing import cast
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    register_analyzer,
-)
+from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.fight_features import (
     FightFeatureExtractor,
     GroupSettings,
@@ -38,8 +32,8 @@ from citywatch.analytics.fight_features import (
 )
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FightThresholds, Thresholds
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.feature_classifier import FeatureClassifier
 from citywatch.perception.pose import PoseEstimator, Poses
 from citywatch.perception.tracker import TRACKED_ROLE

@@ -6,17 +6,11 @@ from collections.abc import Mapping
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    register_analyzer,
-)
+from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident
 
 FIRE_ROLE = "fire_smoke"
 

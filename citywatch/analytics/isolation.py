@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from citywatch.analytics.base import AnalysisInput, Analyzer, IncidentEvent
+from citywatch.analytics.base import AnalysisInput, Analyzer
+from citywatch.domain.incident import IncidentEvent
 from citywatch.domain.incident_types import IncidentType
 
 log = logging.getLogger(__name__)

@@ -21,17 +21,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    register_analyzer,
-)
+from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.rider_heads import RIDER_HEADS_ROLE
 from citywatch.perception.tracker import TRACKED_ROLE
 

@@ -37,19 +37,13 @@ from typing import cast
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    register_analyzer,
-)
+from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.no_helmet import UNTRACKED, track_ids
 from citywatch.analytics.people import still_image_people
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds, WeaponThresholds
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.perception.geometry import box_iou
 from citywatch.perception.pose import KEYPOINT, PoseEstimator
 from citywatch.perception.tracker import TRACKED_ROLE

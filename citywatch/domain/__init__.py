@@ -1,2 +1,2 @@
-"""The values every stage shares and nothing else: incident types (one table) and, as the
-architecture issue moves them here, the incident and camera-state values (docs/ARCHITECTURE.md)."""
+"""The values every stage shares and nothing else: incident types (one table), the incident and its
+events and, as the architecture issue moves them here, camera-state values (docs/ARCHITECTURE.md)."""

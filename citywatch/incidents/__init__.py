@@ -1,1 +1,1 @@
-"""Incidents: the incident value, evidence, the store and (later) notifiers."""
+"""Incidents (storage, for now): evidence, the store, lifecycle, users and audit."""

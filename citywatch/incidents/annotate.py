@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from citywatch.incidents.model import Incident
+from citywatch.domain.incident import Incident
 
 _PALETTE = sv.ColorPalette.DEFAULT
 

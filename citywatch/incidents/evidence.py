@@ -18,8 +18,8 @@ import av
 import cv2
 
 from citywatch.config import EvidenceSettings
+from citywatch.domain.incident import Incident
 from citywatch.incidents.annotate import annotate
-from citywatch.incidents.model import Incident
 from citywatch.video.clip_writer import write_clip
 from citywatch.video.frame import Frame
 

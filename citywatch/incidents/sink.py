@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from citywatch.analytics.base import IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.config import EvidenceSettings
+from citywatch.domain.incident import Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.incidents.evidence import EvidenceError, EvidenceWriter
-from citywatch.incidents.model import Incident
 from citywatch.incidents.store import IncidentStore, StoreError
 from citywatch.video.frame import Frame
 

@@ -28,8 +28,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentStatus
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.schema import CameraStatusRow, IncidentRow
 
 log = logging.getLogger(__name__)

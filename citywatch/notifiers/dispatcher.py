@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from citywatch.config import NotificationSettings
-from citywatch.incidents.model import Incident
+from citywatch.domain.incident import Incident
 from citywatch.incidents.store import IncidentStore, StoreError
 from citywatch.notifiers.dead_letters import DeadLetters
 from citywatch.notifiers.delivery import Channel, DeadLetterSink, DeliveryWorker, Message

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import severity_of
-from citywatch.incidents.model import Incident
 from citywatch.incidents.store import CameraStatus, StoredIncident
 from citywatch.video.state import StateChange
 

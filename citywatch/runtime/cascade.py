@@ -16,7 +16,8 @@ from typing import Protocol
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, IncidentEvent
+from citywatch.analytics.base import AnalysisInput
+from citywatch.domain.incident import IncidentEvent
 from citywatch.perception.passes import DetectorPasses
 from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
 from citywatch.video.frame import Frame

@@ -17,7 +17,6 @@ import numpy as np
 import supervision as sv
 
 from citywatch.analytics.base import (
-    IncidentRaised,
     create_analyzer,
     models_for,
     relaxed_for_single_frame,
@@ -25,8 +24,8 @@ from citywatch.analytics.base import (
     thresholds_at_frame_rate,
 )
 from citywatch.config import CameraConfig, Thresholds
+from citywatch.domain.incident import Incident, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.perception.detectors import triggers_for
 from citywatch.perception.passes import DetectorPasses
 from citywatch.perception.yolo import YoloDetector

@@ -10,18 +10,11 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from citywatch.analytics.base import (
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    create_analyzer,
-    roles_for,
-    thresholds_at_frame_rate,
-)
+from citywatch.analytics.base import create_analyzer, roles_for, thresholds_at_frame_rate
 from citywatch.analytics.isolation import IsolatedAnalyzer
 from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
+from citywatch.domain.incident import Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
 from citywatch.runtime.cascade import Cascade
 from citywatch.runtime.stats import CameraCounters, CameraStats

@@ -20,8 +20,9 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
-from citywatch.analytics.base import AnalysisInput, IncidentRaised, create_analyzer, relaxed_for_single_frame
+from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
 from citywatch.config import CameraConfig, FireThresholds, ModelSettings, Thresholds
+from citywatch.domain.incident import IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.evaluation.datasets import build
 from citywatch.evaluation.labels import LabelledItem, read_labels

@@ -6,13 +6,7 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentRaised,
-    create_analyzer,
-    relaxed_for_single_frame,
-)
+from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
 from citywatch.analytics.vehicle_motion import TrackMotion, pair_geometry
 from citywatch.config import (
     AccidentThresholds,
@@ -22,6 +16,7 @@ from citywatch.config import (
     Thresholds,
     Zone,
 )
+from citywatch.domain.incident import IncidentEnded, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.video.frame import Frame

@@ -5,17 +5,11 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentEvent,
-    IncidentRaised,
-    create_analyzer,
-    relaxed_for_single_frame,
-)
+from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
 from citywatch.analytics.fall import FORGET_AFTER_S
 from citywatch.analytics.pose_features import FEATURE_NAMES
 from citywatch.config import CameraConfig, FallThresholds, ModelSettings, Thresholds
+from citywatch.domain.incident import IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.pose import NUM_KEYPOINTS, Poses

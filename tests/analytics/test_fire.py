@@ -3,15 +3,10 @@
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentRaised,
-    create_analyzer,
-    thresholds_at_frame_rate,
-)
+from citywatch.analytics.base import AnalysisInput, create_analyzer, thresholds_at_frame_rate
 from citywatch.analytics.fire import FIRE_ROLE
 from citywatch.config import CameraConfig, FireThresholds, Thresholds, Zone
+from citywatch.domain.incident import IncidentEnded, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.video.frame import Frame
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, IncidentEvent
+from citywatch.analytics.base import AnalysisInput
 from citywatch.analytics.isolation import FAILING_WINDOW_S, LOG_EVERY_S, IsolatedAnalyzer
+from citywatch.domain.incident import IncidentEvent
 from citywatch.domain.incident_types import IncidentType
 from citywatch.video.frame import Frame
 

@@ -5,15 +5,10 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import (
-    AnalysisInput,
-    IncidentEnded,
-    IncidentRaised,
-    create_analyzer,
-    relaxed_for_single_frame,
-)
+from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
 from citywatch.analytics.no_helmet import FORGET_AFTER_S, lower_half_overlap
 from citywatch.config import CameraConfig, ModelSettings, NoHelmetThresholds, Thresholds
+from citywatch.domain.incident import IncidentEnded, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector

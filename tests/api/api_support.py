@@ -25,8 +25,8 @@ from sqlalchemy.engine import make_url
 from citywatch.api.app import create_app
 from citywatch.api.context import ApiContext
 from citywatch.config import CitywatchConfig, parse_config
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role
 from citywatch.paths import datasets_dir

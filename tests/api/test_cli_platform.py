@@ -9,8 +9,8 @@ import httpx
 from api_support import PASSWORD
 from process_support import CITYWATCH, citywatch, free_port, wait_for_health
 
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
 

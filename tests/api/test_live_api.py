@@ -12,8 +12,8 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from citywatch.api.store_feed import StoreFeed
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.incidents.schema import IncidentRow
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role

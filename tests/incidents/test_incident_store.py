@@ -18,8 +18,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
 
+from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import EvidenceBox, Incident, IncidentStatus
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.schema import Base
 from citywatch.incidents.store import MIGRATIONS_DIR, IncidentStore, StoreError
 

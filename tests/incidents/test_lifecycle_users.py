@@ -4,9 +4,10 @@ PostgreSQL)."""
 import pytest
 from argon2 import PasswordHasher
 
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.lifecycle import Action, IncidentLifecycle, LifecycleError, TransitionError
-from citywatch.incidents.model import Incident, IncidentStatus
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory, UserError
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.lifecycle import IncidentLifecycle
-from citywatch.incidents.model import Incident
 from citywatch.incidents.retention import apply_retention
 from citywatch.incidents.store import IncidentStore
 

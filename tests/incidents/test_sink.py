@@ -7,11 +7,10 @@ from pathlib import Path
 import av
 import numpy as np
 
-from citywatch.analytics.base import IncidentEnded, IncidentRaised
 from citywatch.config import EvidenceSettings
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
 from citywatch.video.frame import Frame

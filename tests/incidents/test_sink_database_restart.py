@@ -16,11 +16,10 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from citywatch.analytics.base import IncidentRaised
 from citywatch.config import EvidenceSettings
+from citywatch.domain.incident import Incident, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.model import Incident
 from citywatch.incidents.sink import EventSink
 from citywatch.incidents.store import IncidentStore
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from notifier_services import Receiver, incident
 
-from citywatch.analytics.base import IncidentRaised
 from citywatch.config import EvidenceSettings, NotificationSettings, WebhookSettings
+from citywatch.domain.incident import IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceWriter
 from citywatch.incidents.sink import EventSink

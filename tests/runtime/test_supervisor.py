@@ -156,7 +156,7 @@ def test_model_with_wrong_hash_is_refused_and_stored_incidents_survive(tmp_path:
     config = make_config(tmp_path, [camera("fire-cam", FIRE_CLIP)])
     store = IncidentStore(config.storage.database_url)
     store.upgrade()
-    from citywatch.incidents.model import Incident
+    from citywatch.domain.incident import Incident
 
     store.add(
         Incident(IncidentType.FIRE, "fire-cam", 1_700_000_000.0, 0.9, subtype="fire"), snapshot_path=None

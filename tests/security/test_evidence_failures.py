@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import Incident
 from citywatch.incidents.store import IncidentStore
 
 

@@ -10,9 +10,9 @@ import pytest
 from api_support import Api
 
 from citywatch.config import ConfigError, EvidenceSettings, parse_config
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceError, EvidenceWriter
-from citywatch.incidents.model import Incident
 from citywatch.incidents.search import IncidentFilter
 from citywatch.incidents.users import Role
 from citywatch.ui.pages.login import safe_next

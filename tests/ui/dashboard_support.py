@@ -26,9 +26,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.annotate import annotate
-from citywatch.incidents.model import EvidenceBox, Incident
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory
 from citywatch.paths import datasets_dir

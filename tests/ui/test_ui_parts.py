@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from citywatch.config import Zone, load_config
+from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.lifecycle import Action, IncidentLifecycle
-from citywatch.incidents.model import Incident, IncidentStatus
+from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.search import IncidentFilter
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory
