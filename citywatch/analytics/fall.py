@@ -28,6 +28,7 @@ from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.fall_spots import FallSpots
 from citywatch.analytics.people import persons, still_image_poses
 from citywatch.analytics.pose_features import pose_features
+from citywatch.analytics.track_episodes import forget_unseen
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, FallThresholds, Thresholds
 from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
@@ -147,7 +148,7 @@ class FallAnalyzer:
             if event is not None:
                 events.append(event)
         events.extend(self._spot_events(analysis, boxes))
-        events.extend(self._forget(now))
+        events.extend(forget_unseen(self._tracks, now, FORGET_AFTER_S, self._camera_id))
         return events
 
     def _spot_events(self, analysis: AnalysisInput, person_boxes: np.ndarray) -> list[IncidentEvent]:
@@ -217,15 +218,6 @@ class FallAnalyzer:
             state.incident = self._incident(analysis, poses, probability, np.array([index]), details)
             return IncidentRaised(state.incident)
         return None
-
-    def _forget(self, now: float) -> list[IncidentEvent]:
-        events: list[IncidentEvent] = []
-        for track_id, state in list(self._tracks.items()):
-            if now - state.last_seen > FORGET_AFTER_S:
-                if state.incident is not None:
-                    events.append(IncidentEnded(state.incident.id, self._camera_id, now))
-                del self._tracks[track_id]
-        return events
 
     def _incident(
         self,

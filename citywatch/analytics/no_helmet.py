@@ -22,9 +22,10 @@ import numpy as np
 import supervision as sv
 
 from citywatch.analytics.base import AnalysisInput, register_analyzer
+from citywatch.analytics.track_episodes import forget_unseen
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds
-from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
+from citywatch.domain.incident import EvidenceBox, Incident, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.perception.rider_heads import RIDER_HEADS_ROLE
 from citywatch.perception.tracker import TRACKED_ROLE
@@ -134,7 +135,7 @@ class NoHelmetAnalyzer:
             incident = self._judge(rider, confidence, head, heads, persons, motorcycles, analysis)
             if incident is not None:
                 events.append(IncidentRaised(incident))
-        events.extend(self._forget(frame.timestamp))
+        events.extend(forget_unseen(self._tracks, frame.timestamp, FORGET_AFTER_S, self._camera_id))
         return events
 
     def bare_heads(self, found: sv.Detections) -> sv.Detections:
@@ -271,15 +272,6 @@ class NoHelmetAnalyzer:
             },
             frame=frame.image,
         )
-
-    def _forget(self, now: float) -> list[IncidentEvent]:
-        """Drops tracks unseen for FORGET_AFTER_S; their incidents end when they were last seen."""
-        events: list[IncidentEvent] = []
-        for key in [k for k, s in self._tracks.items() if now - s.last_seen >= FORGET_AFTER_S]:
-            state = self._tracks.pop(key)
-            if state.incident is not None:
-                events.append(IncidentEnded(state.incident.id, self._camera_id, state.last_seen))
-        return events
 
 
 def assign_heads(

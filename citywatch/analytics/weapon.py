@@ -40,6 +40,7 @@ import supervision as sv
 from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.no_helmet import UNTRACKED, track_ids
 from citywatch.analytics.people import still_image_people
+from citywatch.analytics.track_episodes import forget_unseen
 from citywatch.analytics.zones import ZoneFilter
 from citywatch.config import CameraConfig, Thresholds, WeaponThresholds
 from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
@@ -277,7 +278,7 @@ class WeaponAnalyzer:
         untracked = {h.weapon for h in holdings if h.weapon not in tracked_weapons}
         held_weapons = {h.weapon for h in holdings}
         events.extend(self._update_loose(analysis, weapons, untracked, held_weapons, people.xyxy))
-        events.extend(self._forget(frame.timestamp))
+        events.extend(forget_unseen(self._tracks, frame.timestamp, FORGET_AFTER_S, self._camera_id))
         return events
 
     def _loose(self, weapons: Weapons, held: set[int], people_xyxy: np.ndarray) -> list[int]:
@@ -503,15 +504,6 @@ class WeaponAnalyzer:
             details={**details, "held_by": by, "frames_held": details.get("frames_held", 1)},
             frame=frame.image,
         )
-
-    def _forget(self, now: float) -> list[IncidentEvent]:
-        events: list[IncidentEvent] = []
-        for track_id, state in list(self._tracks.items()):
-            if now - state.last_seen > FORGET_AFTER_S:
-                if state.incident is not None:
-                    events.append(IncidentEnded(state.incident.id, self._camera_id, state.last_seen))
-                del self._tracks[track_id]
-        return events
 
 
 def _box(xyxy: np.ndarray) -> tuple[float, float, float, float]:
