@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer
+from citywatch.analytics.base import AnalysisInput
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.analytics.fight_features import FIGHT_FPS
 from citywatch.config import CameraConfig, ModelSettings, Thresholds
 from citywatch.domain.incident_types import IncidentType

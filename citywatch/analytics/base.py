@@ -1,6 +1,6 @@
-"""What every analyzer takes and gives, and the registry that finds one by incident type."""
+"""What every analyzer takes and gives, and the registry it joins by incident type
+(`@register_analyzer`); analytics.catalog finds the built-in ones."""
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
@@ -9,7 +9,7 @@ import supervision as sv
 
 from citywatch.config import CameraConfig, PersistenceRule, Thresholds
 from citywatch.domain.incident import IncidentEvent
-from citywatch.domain.incident_types import INCIDENT_TYPES, IncidentType
+from citywatch.domain.incident_types import IncidentType
 from citywatch.video.frame import Frame
 
 
@@ -47,13 +47,13 @@ AnalyzerFactory = Callable[[CameraConfig, Thresholds, Mapping[str, object]], Ana
 
 
 @dataclass(frozen=True, slots=True)
-class _Registration:
+class AnalyzerRegistration:
     factory: AnalyzerFactory
     roles: tuple[str, ...]
     models: tuple[str, ...]
 
 
-_REGISTRY: dict[IncidentType, _Registration] = {}
+ANALYZERS: dict[IncidentType, AnalyzerRegistration] = {}
 
 
 def register_analyzer(incident_type: IncidentType, roles: tuple[str, ...], models: tuple[str, ...] = ()):
@@ -63,55 +63,10 @@ def register_analyzer(incident_type: IncidentType, roles: tuple[str, ...], model
         cls.incident_type = incident_type
         cls.roles = roles
         cls.models = models
-        _REGISTRY[incident_type] = _Registration(cls, roles, models)
+        ANALYZERS[incident_type] = AnalyzerRegistration(cls, roles, models)
         return cls
 
     return wrap
-
-
-def available_types() -> list[IncidentType]:
-    _load_builtin_analyzers()
-    return sorted(_REGISTRY)
-
-
-def _registration(incident_type: IncidentType, camera_id: str | None = None) -> _Registration:
-    _load_builtin_analyzers()
-    try:
-        return _REGISTRY[incident_type]
-    except KeyError:
-        known = ", ".join(available_types())
-        where = f"camera {camera_id!r}: " if camera_id else ""
-        raise UnsupportedIncidentType(
-            f"{where}incident type {incident_type.value!r} has no analyzer in this version "
-            f"(available: {known})"
-        ) from None
-
-
-def roles_for(incident_type: IncidentType, camera_id: str | None = None) -> tuple[str, ...]:
-    """Detector roles the analyzer of this type needs (`camera_id` names the asker in errors)."""
-    return _registration(incident_type, camera_id).roles
-
-
-def models_for(incident_type: IncidentType, camera_id: str | None = None) -> tuple[str, ...]:
-    """Second-stage models the analyzer of this type needs (`camera_id` names the asker in errors)."""
-    return _registration(incident_type, camera_id).models
-
-
-def create_analyzer(
-    incident_type: IncidentType,
-    camera: CameraConfig,
-    thresholds: Thresholds,
-    models: Mapping[str, object] | None = None,
-) -> Analyzer:
-    return _registration(incident_type, camera.id).factory(camera, thresholds, models or {})
-
-
-def _load_builtin_analyzers() -> None:
-    """Import the analyzer module of every detection type of the table; importing runs its
-    @register_analyzer decorator."""
-    for info in INCIDENT_TYPES.values():
-        if info.analyzer is not None:
-            importlib.import_module(f"citywatch.analytics.{info.analyzer}")
 
 
 def thresholds_at_frame_rate(thresholds: Thresholds, fps: float) -> Thresholds:

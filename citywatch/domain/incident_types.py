@@ -4,7 +4,7 @@ evaluation labels that mean it.
 
 The config vocabulary (`config.DetectionType`, `config.AlertType`), alert routing and the LINE
 message (severity, Thai name), the dashboard's labels (`ui.i18n`), the analyzer registry's
-built-in modules (`analytics.base`) and the evaluation aliases (`evaluation.labels`) all read
+built-in modules (`analytics.catalog`) and the evaluation aliases (`evaluation.labels`) all read
 this table; adding a type is a row here, its analyzer module and its tests
 (tests/domain/test_incident_types.py checks that every row is complete).
 """

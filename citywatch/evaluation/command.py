@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from citywatch.analytics.base import available_types, roles_for
+from citywatch.analytics.catalog import available_types, roles_for
 from citywatch.config import CitywatchConfig
 from citywatch.domain.incident_types import DETECTION_TYPES, IncidentType
 from citywatch.evaluation.boxes import (

@@ -7,9 +7,9 @@ the analyzers expect. The configured pack (`models.path`) is not consulted: city
 
 from citywatch.config import ModelSettings
 from citywatch.paths import BUNDLED_MODELS_DIR
-from citywatch.perception.detectors import load_yolo
 from citywatch.perception.model_pack import ModelPack, ModelPackError
 from citywatch.perception.yolo import YoloDetector
+from citywatch.perception.yolo_loader import load_yolo
 
 
 def bundled_model_name(pack: ModelPack, prefix: str, retrain: str) -> str:

@@ -1,30 +1,24 @@
 """The pack's detectors by role: which model plays which part, and how it is loaded.
 
 A role is what the pipeline asks for ("coco", "fire_smoke"); a new model (weapons, helmets) is
-added by registering a loader for its role, without touching the callers.
+added by registering a loader for its role, without touching the callers. The built-in roles are
+registered at the end of this module, from the modules that load them.
 """
 
 from collections.abc import Callable, Iterable
 
 from citywatch.config import ModelSettings
-from citywatch.perception.model_pack import ModelPack, ModelPackError
-from citywatch.perception.runtime import create_session, metadata_class_names
+from citywatch.perception.fall_detector import load_fall_detector
+from citywatch.perception.model_pack import ModelPack
+from citywatch.perception.rider_heads import BOX_FLOOR, load_rider_head_detector
 from citywatch.perception.triggers import RoleTrigger
+from citywatch.perception.weapon import load_weapon_detector
 from citywatch.perception.yolo import YoloDetector
+from citywatch.perception.yolo_loader import load_yolo
 
 DetectorLoader = Callable[[ModelPack, ModelSettings, float], YoloDetector]
 
 DETECTOR_MODELS: dict[str, str] = {"coco": "coco-yolov8n-int8-640", "fire_smoke": "fire-smoke-yolov8-416"}
-
-
-def load_yolo(pack: ModelPack, model: str, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
-    """A verified YOLOv8 model of the pack; class names from the manifest, else from the model."""
-    path = pack.verified_path(model)
-    session = create_session(path, settings)
-    classes = pack.spec(model).classes or metadata_class_names(session)
-    if not classes:
-        raise ModelPackError(f"model {model!r}: {path} has no class names in the manifest or its metadata")
-    return YoloDetector(session, classes, conf_threshold=conf_threshold, name=model)
 
 
 def _yolo_loader(model: str) -> DetectorLoader:
@@ -75,27 +69,12 @@ def load_detector(
     return loader(pack, settings, conf_threshold)
 
 
-def _load_weapon(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
-    # Imported here: perception.weapon builds on load_yolo above.
-    from citywatch.perception.weapon import load_weapon_detector
-
-    return load_weapon_detector(pack, settings, conf_threshold)
-
-
-def _load_fall(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
-    from citywatch.perception.fall_detector import load_fall_detector
-
-    return load_fall_detector(pack, settings, conf_threshold)
-
-
 def _load_rider_heads(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
-    from citywatch.perception.rider_heads import BOX_FLOOR, load_rider_head_detector
-
     return load_rider_head_detector(pack, settings, min(conf_threshold, BOX_FLOOR))
 
 
-register_detector("weapon", _load_weapon, RoleTrigger("coco", frozenset({"person"})))
+register_detector("weapon", load_weapon_detector, RoleTrigger("coco", frozenset({"person"})))
 # No trigger: the fall detector exists because COCO misses people lying on a floor.
-register_detector("fall_detector", _load_fall)
+register_detector("fall_detector", load_fall_detector)
 # Rider heads matter only where a rider can be: on frames with a two-wheeler.
 register_detector("rider_heads", _load_rider_heads, RoleTrigger("coco", frozenset({"motorcycle", "bicycle"})))

@@ -7,7 +7,6 @@ from citywatch.config import ModelSettings
 from citywatch.paths import BUNDLED_MODELS_DIR
 from citywatch.perception.feature_classifier import FeatureClassifier, open_feature_classifier
 from citywatch.perception.model_pack import ModelPack
-from citywatch.perception.second_stage import register_second_stage
 
 FALL_MODEL = "fall-pose-classifier"
 
@@ -19,6 +18,3 @@ def open_fall_classifier(pack: ModelPack, settings: ModelSettings) -> FeatureCla
 def load_fall_classifier(settings: ModelSettings) -> FeatureClassifier:
     """The bundled classifier (runtime settings such as providers still come from `settings`)."""
     return open_fall_classifier(ModelPack.open(BUNDLED_MODELS_DIR), settings)
-
-
-register_second_stage("fall", load_fall_classifier)

@@ -21,7 +21,6 @@ from citywatch.config import ModelSettings
 from citywatch.perception.geometry import box_iou
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.runtime import create_session
-from citywatch.perception.second_stage import register_second_stage
 from citywatch.perception.yolo import Letterbox, letterbox
 
 POSE_MODEL = "pose-movenet-multipose"
@@ -216,6 +215,3 @@ def load_pose_estimator(settings: ModelSettings) -> PoseEstimator:
     """The pack's MoveNet, its file verified against the manifest's sha256 first."""
     pack = ModelPack.open(settings.path)
     return PoseEstimator(create_session(pack.verified_path(POSE_MODEL), settings))
-
-
-register_second_stage("pose", load_pose_estimator)

@@ -27,7 +27,7 @@ import av
 import numpy as np
 import psutil
 
-from citywatch.analytics.base import roles_for
+from citywatch.analytics.catalog import roles_for
 from citywatch.config import CameraConfig, CitywatchConfig, EvidenceSettings, ModelSettings, StorageSettings
 from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir

@@ -16,13 +16,8 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import (
-    create_analyzer,
-    models_for,
-    relaxed_for_single_frame,
-    roles_for,
-    thresholds_at_frame_rate,
-)
+from citywatch.analytics.base import relaxed_for_single_frame, thresholds_at_frame_rate
+from citywatch.analytics.catalog import create_analyzer, models_for, roles_for
 from citywatch.config import CameraConfig, Thresholds
 from citywatch.domain.incident import Incident, IncidentRaised
 from citywatch.domain.incident_types import IncidentType

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from citywatch.analytics.base import models_for, roles_for
+from citywatch.analytics.catalog import models_for, roles_for
 from citywatch.config import CitywatchConfig, incident_types_of
 from citywatch.incidents.evidence import EvidenceWriter
 from citywatch.incidents.sink import EventSink

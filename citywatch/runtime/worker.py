@@ -10,7 +10,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from citywatch.analytics.base import create_analyzer, roles_for, thresholds_at_frame_rate
+from citywatch.analytics.base import thresholds_at_frame_rate
+from citywatch.analytics.catalog import create_analyzer, roles_for
 from citywatch.analytics.isolation import IsolatedAnalyzer
 from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
 from citywatch.domain.incident import Incident, IncidentEnded, IncidentEvent, IncidentRaised

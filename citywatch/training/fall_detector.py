@@ -28,8 +28,8 @@ from citywatch.config import ModelSettings
 from citywatch.evaluation.boxes import AP_CONF_FLOOR, score_boxes
 from citywatch.evaluation.datasets import FALL_CLASS, FALL_VAL_SOURCES, fall_source, helmet_split
 from citywatch.paths import datasets_dir
-from citywatch.perception.detectors import load_yolo
 from citywatch.perception.fall_detector import CLASSES, MODEL_PREFIX
+from citywatch.perception.yolo_loader import load_yolo
 from citywatch.training.yolo_finetune import FinetuneJob, finetune_main, single_model_pack
 
 STREET_BACKGROUND_IMAGES = 80

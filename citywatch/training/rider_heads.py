@@ -34,8 +34,8 @@ from citywatch.config import ModelSettings
 from citywatch.evaluation.boxes import AP_CONF_FLOOR, score_boxes
 from citywatch.evaluation.datasets import helmet_idn_sources, helmet_idn_split, helmet_split
 from citywatch.paths import datasets_dir
-from citywatch.perception.detectors import load_yolo
 from citywatch.perception.rider_heads import CLASSES, MODEL_PREFIX
+from citywatch.perception.yolo_loader import load_yolo
 from citywatch.training.yolo_finetune import (
     FinetuneJob,
     finetune_main,

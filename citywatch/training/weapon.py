@@ -53,8 +53,8 @@ from citywatch.evaluation.datasets import (
     weapon_cctv_split,
 )
 from citywatch.paths import datasets_dir
-from citywatch.perception.detectors import load_yolo
 from citywatch.perception.weapon import CLASSES, MODEL_PREFIX
+from citywatch.perception.yolo_loader import load_yolo
 from citywatch.training.yolo_finetune import (
     FinetuneJob,
     finetune_main,

@@ -27,11 +27,12 @@ import numpy as np
 
 from citywatch.config import ModelSettings
 from citywatch.paths import BUNDLED_MODELS_DIR, datasets_dir
-from citywatch.perception.detectors import load_detector, load_yolo
+from citywatch.perception.detectors import load_detector
 from citywatch.perception.geometry import box_iou
 from citywatch.perception.model_pack import ModelPack, sha256_of
 from citywatch.perception.runtime import create_session
 from citywatch.perception.yolo import YoloDetector, letterbox
+from citywatch.perception.yolo_loader import load_yolo
 from citywatch.training.pack_writer import cpu_latency_ms, write_manifest_entry
 from citywatch.training.yolo_train import (
     DEFAULT_LR0,

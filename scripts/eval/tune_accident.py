@@ -27,7 +27,8 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
+from citywatch.analytics.base import AnalysisInput, relaxed_for_single_frame
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.config import AccidentThresholds, CameraConfig, ModelSettings, Thresholds
 from citywatch.domain.incident import IncidentRaised
 from citywatch.evaluation.datasets import ACCIDENT_VAL_CLIPS, accident_clip

@@ -20,7 +20,8 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
+from citywatch.analytics.base import AnalysisInput, relaxed_for_single_frame
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.config import CameraConfig, FireThresholds, ModelSettings, Thresholds
 from citywatch.domain.incident import IncidentRaised
 from citywatch.domain.incident_types import IncidentType

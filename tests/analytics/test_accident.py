@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
+from citywatch.analytics.base import AnalysisInput, relaxed_for_single_frame
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.analytics.vehicle_motion import TrackMotion, pair_geometry
 from citywatch.config import (
     AccidentThresholds,

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
+from citywatch.analytics.base import AnalysisInput, relaxed_for_single_frame
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.analytics.fall import FORGET_AFTER_S
 from citywatch.analytics.pose_features import FEATURE_NAMES
 from citywatch.config import CameraConfig, FallThresholds, ModelSettings, Thresholds

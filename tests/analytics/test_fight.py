@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer
+from citywatch.analytics.base import AnalysisInput
 from citywatch.analytics.base import relaxed_for_single_frame as relaxed
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.analytics.fight import FightEpisodes
 from citywatch.analytics.fight_features import (
     FEATURE_NAMES,

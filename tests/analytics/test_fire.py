@@ -3,7 +3,8 @@
 import numpy as np
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer, thresholds_at_frame_rate
+from citywatch.analytics.base import AnalysisInput, thresholds_at_frame_rate
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.analytics.fire import FIRE_ROLE
 from citywatch.config import CameraConfig, FireThresholds, Thresholds, Zone
 from citywatch.domain.incident import IncidentEnded, IncidentRaised

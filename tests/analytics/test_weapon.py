@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.analytics.base import AnalysisInput, create_analyzer, relaxed_for_single_frame
+from citywatch.analytics.base import AnalysisInput, relaxed_for_single_frame
+from citywatch.analytics.catalog import create_analyzer
 from citywatch.analytics.weapon import FORGET_AFTER_S, body_overlap, frame_weapons, weapon_fits
 from citywatch.config import CameraConfig, ModelSettings, Thresholds, WeaponThresholds
 from citywatch.domain.incident import IncidentEnded, IncidentRaised

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from citywatch.analytics.base import _REGISTRY as analyzer_registry
-from citywatch.analytics.base import available_types
+from citywatch.analytics.base import ANALYZERS
+from citywatch.analytics.catalog import available_types
 from citywatch.cli import main
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
@@ -31,8 +31,8 @@ def test_incident_type_without_analyzer_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A build that lacks an analyzer (here: fire, taken out of the registry) refuses the config."""
-    available_types()  # registers the built-in analyzers, so the one taken out stays out
-    monkeypatch.delitem(analyzer_registry, IncidentType.FIRE)
+    assert IncidentType.FIRE in available_types()  # built in, until taken out here
+    monkeypatch.delitem(ANALYZERS, IncidentType.FIRE)
     config = tmp_path / "cameras.yaml"
     config.write_text(f"cameras:\n  - id: cam-a\n    url: {STREET_CLIP}\n    incident_types: [fire]\n")
     assert main(["run", "--config", str(config), "--duration", "1"]) == 2

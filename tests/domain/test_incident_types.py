@@ -2,7 +2,7 @@
 
 import pytest
 
-from citywatch.analytics.base import available_types, roles_for
+from citywatch.analytics.catalog import available_types, roles_for
 from citywatch.config import AlertType, DetectionType
 from citywatch.domain.incident_types import (
     DETECTION_TYPES,

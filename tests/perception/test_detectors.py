@@ -6,9 +6,10 @@ import pytest
 from citywatch.config import ModelSettings
 from citywatch.paths import models_dir
 from citywatch.perception import detectors
-from citywatch.perception.detectors import load_detector, load_yolo, register_detector
+from citywatch.perception.detectors import load_detector, register_detector
 from citywatch.perception.model_pack import ModelPack, ModelPackError
 from citywatch.perception.yolo import YoloDetector
+from citywatch.perception.yolo_loader import load_yolo
 
 
 def test_the_pack_detectors_load_with_their_classes(coco: YoloDetector, fire_smoke: YoloDetector) -> None:
