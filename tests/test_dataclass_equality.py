@@ -20,6 +20,7 @@ RUN_TIME_PACKAGES = (
     "notifiers",
     "runtime",
     "evaluation",
+    "services",
     "api",
     "ui",
 )

@@ -83,7 +83,7 @@ def create_app(context: ApiContext) -> FastAPI:
     registry = metrics_registry(context)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response)
-    def metrics(principal: Viewer) -> Response:
+    def metrics(caller: Viewer) -> Response:
         """Prometheus text format; scrape with an API token (viewer role)."""
         body, content_type = render(registry)
         return Response(body, media_type=content_type)

@@ -1,18 +1,20 @@
 """Who is asking, and may they: bearer tokens (login sessions and API tokens) or the session
-cookie set at login, checked against the role an endpoint needs.
+cookie set at login, as a `Caller` (citywatch.services.permissions), checked against the least
+role of what an endpoint does (`may`, from the one table `LEAST_ROLE`). The services check it
+again where they act.
 
 401 when there is no valid credential, 403 when the role is too low. The answer never says
 whether a token existed, expired or was revoked, and never echoes it.
 """
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from citywatch.api.context import ApiContext
-from citywatch.incidents.users import Principal, Role
+from citywatch.services.permissions import ActionRefused, Caller, Permission, Task, permit
 
 SESSION_COOKIE = "citywatch_session"
 _bearer = HTTPBearer(auto_error=False, description="A session token from /api/auth/login or an API token.")
@@ -29,36 +31,39 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_principal(
+def current_caller(
     request: Request,
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> Caller:
     token = credentials.credentials if credentials is not None else request.cookies.get(SESSION_COOKIE)
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated", {"WWW-Authenticate": "Bearer"})
-    principal = context.users.principal(token)
-    if principal is None:
+    caller = context.authority.caller(token, "api", client_address(request))
+    if caller is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "invalid or expired credentials", {"WWW-Authenticate": "Bearer"}
         )
-    request.state.credential = token  # incident actions check it again inside their transaction
-    return principal
+    return caller
 
 
-def require(role: Role) -> Callable[[Principal], Principal]:
-    """A dependency that lets through principals whose role is `role` or higher."""
+def permitted(permission: Permission) -> Callable[[Caller], Caller]:
+    """A dependency that lets through callers whose role allows `permission`."""
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-        if not principal.role.allows(role):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs the {role.value} role")
-        return principal
+    def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        try:
+            permit(caller, permission)
+        except ActionRefused as exc:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+        return caller
 
     return check
 
 
-Authenticated = Annotated[Principal, Depends(current_principal)]
-Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
-Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
-Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+def may(permission: Permission) -> Any:
+    """`caller: Annotated[Caller, may(Task.X)]`: a route's check of `permission`."""
+    return Depends(permitted(permission))
+
+
+Authenticated = Annotated[Caller, Depends(current_caller)]
+Viewer = Annotated[Caller, may(Task.VIEW)]

@@ -1,26 +1,32 @@
-"""What the API's handlers share: the store and the services over it, the cameras of the config,
-the running Supervisor (if any), the live hub. One per app, kept in `app.state.context`."""
+"""What the API's handlers (and the dashboard's pages) share: the store and the services over it
+(citywatch.services), the cameras of the config, the running Supervisor (if any), the live hubs.
+One per app, kept in `app.state.context`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 
-from citywatch.api.audit import AuditLog
 from citywatch.api.camera_monitor import CameraMonitor
-from citywatch.api.ratelimit import LoginRateLimiter
 from citywatch.api.store_feed import StoreFeed
 from citywatch.config import ApiSettings, CameraConfig, CitywatchConfig
-from citywatch.incidents.acting import IncidentActions
+from citywatch.incidents.audit import AuditLog
 from citywatch.incidents.lifecycle import IncidentLifecycle
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import UserDirectory
 from citywatch.notifiers.live import LiveHub
+from citywatch.services.accounts import Accounts
+from citywatch.services.audit import AuditTrail
+from citywatch.services.evidence import Evidence
+from citywatch.services.incident_actions import IncidentActions
+from citywatch.services.permissions import Authority
+from citywatch.services.ratelimit import LoginRateLimiter
+from citywatch.services.search import IncidentSearch
+from citywatch.services.stats import IncidentStatistics
 
 if TYPE_CHECKING:
     from citywatch.runtime.supervisor import Supervisor
@@ -31,13 +37,23 @@ class ApiContext:
     store: IncidentStore
     users: UserDirectory
     lifecycle: IncidentLifecycle
+    audit: AuditLog
+    """The audit log's rows; the services write them."""
+    limiter: LoginRateLimiter
+    authority: Authority
+    """Credentials to callers, checked against the one table of roles."""
     actions: IncidentActions
     """Every action on an incident, from the REST routes and the dashboard alike."""
-    audit: AuditLog
+    incidents: IncidentSearch
+    stats: IncidentStatistics
+    evidence: Evidence
+    accounts: Accounts
+    audit_trail: AuditTrail
+    changes: LiveHub
+    """{"event": "incident_changed", "data": {"id", "action", "status", "locked"}} for every action
+    on an incident, so every open dashboard shows it at once."""
     monitor: CameraMonitor
-    limiter: LoginRateLimiter
     cameras: Sequence[CameraConfig]
-    evidence_dir: Path
     settings: ApiSettings
     live: LiveHub
     """What /api/live pushes: the pipeline's hub, or one fed from the store by `feed`."""
@@ -64,16 +80,26 @@ class ApiContext:
         live = supervisor.live if supervisor is not None else LiveHub()
         users = UserDirectory(store, session_ttl_s=api.session_hours * 3600, password_hasher=password_hasher)
         lifecycle = IncidentLifecycle(store)
+        audit = AuditLog(store)
+        limiter = LoginRateLimiter(store, api.login_max_failures, api.login_window_s)
+        authority = Authority(store, users)
+        changes = LiveHub()
         return cls(
             store=store,
             users=users,
             lifecycle=lifecycle,
-            actions=IncidentActions(store, users, lifecycle),
-            audit=AuditLog(store),
+            audit=audit,
+            limiter=limiter,
+            authority=authority,
+            actions=IncidentActions(store, authority, lifecycle, audit, changes),
+            incidents=IncidentSearch(store, lifecycle),
+            stats=IncidentStatistics(store),
+            evidence=Evidence(store, lifecycle, audit, config.storage.evidence_dir),
+            accounts=Accounts(users, audit, limiter),
+            audit_trail=AuditTrail(audit),
+            changes=changes,
             monitor=CameraMonitor(store),
-            limiter=LoginRateLimiter(store, api.login_max_failures, api.login_window_s),
             cameras=config.cameras,
-            evidence_dir=config.storage.evidence_dir,
             settings=api,
             live=live,
             supervisor=supervisor,

@@ -123,7 +123,7 @@ class IncidentLifecycle:
         user: str | None = None,
         unit: str | None = None,
     ) -> StoredIncident:
-        """`change_status` inside the caller's transaction (with its audit row, see incidents.acting)."""
+        """`change_status` inside the caller's transaction (with its audit row: services.incident_actions)."""
         target = STATUS_ACTIONS[action]
         if action is Action.ASSIGN and (user is None) == (unit is None):
             raise LifecycleError("assign needs exactly one of a user or a unit")

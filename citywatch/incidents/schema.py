@@ -188,8 +188,8 @@ class AuditRow(Base):
 
 
 class LoginFailureRow(Base):
-    """A failed login, kept for the login limit's window (api.ratelimit); `key_hash` is the SHA-256
-    of the user name and client address, so the table holds neither."""
+    """A failed login, kept for the login limit's window (services.ratelimit); `key_hash` is the
+    SHA-256 of the user name and client address, so the table holds neither."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_key_at", "key_hash", "at"),)

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -252,13 +252,22 @@ class UserDirectory:
 
         return self._store.write(f"revoke API token {token_id}", run)
 
+    def language(self, user_id: int) -> str | None:
+        """The language the user chose for the dashboard (None: the default)."""
+        query = select(UserRow.ui_language).where(UserRow.id == user_id)
+        return self._store.read("read a user's language", lambda session: session.scalar(query))
+
+    def set_language(self, user_id: int, language: str) -> None:
+        statement = update(UserRow).where(UserRow.id == user_id).values(ui_language=language)
+        self._store.write("store a user's language", lambda session: session.execute(statement))
+
     def principal(self, token: str) -> Principal | None:
         """Who a bearer token (session or API token) stands for, or None if it is not valid now."""
         return self._store.read("check a credential", lambda session: self.principal_in(session, token))
 
     def principal_in(self, session: Session, token: str) -> Principal | None:
         """`principal` inside the caller's transaction, so that an action and the check that allows
-        it see the same rows (incidents.acting)."""
+        it see the same rows (services.permissions.Authority)."""
         digest = hash_token(token)
         if token.startswith(SESSION_PREFIX):
             query = (

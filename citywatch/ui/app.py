@@ -14,7 +14,7 @@ from nicegui import ui
 
 from citywatch.api.context import ApiContext
 from citywatch.config import UiSettings
-from citywatch.notifiers.live import LiveHub
+from citywatch.services.zones import Zones
 from citywatch.ui import frames
 from citywatch.ui.guard import install_guard
 from citywatch.ui.pages.cameras import cameras_page
@@ -32,7 +32,7 @@ _HEAD = (
 
 
 def mount_ui(app: FastAPI, context: ApiContext, settings: UiSettings, config_path: Path | None) -> None:
-    install(UiServices(context, settings, config_path, LiveHub()))
+    install(UiServices(context, settings, Zones(context.authority, context.audit, config_path)))
     install_guard()
     app.include_router(frames.router)
     nicegui_app.add_static_files("/ui/static", STATIC_DIR)

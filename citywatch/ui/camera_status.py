@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from citywatch.ui.queries import OpenIncidents
+from citywatch.services.search import OpenIncidents
 
 COLORS = {
     "streaming": "#16a34a",

@@ -15,26 +15,24 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 
-from citywatch.api.auth import Context, Viewer, client_address
+from citywatch.api.auth import Context, Viewer
 from citywatch.api.context import ApiContext
-from citywatch.api.routers.evidence import evidence_path
 from citywatch.api.routers.incidents import IncidentId
-from citywatch.ui.queries import latest_clip
+from citywatch.services.permissions import Caller
 
 router = APIRouter()
 _JPEG_QUALITY = 80
 _THUMB_WIDTH = 224
 
 
-def latest_frame(context: ApiContext, camera_id: str) -> np.ndarray | None:
+def latest_frame(context: ApiContext, caller: Caller, camera_id: str) -> np.ndarray | None:
     """The newest BGR picture of the camera, or None when there is none yet."""
     if context.supervisor is not None:
         with contextlib.suppress(KeyError):  # KeyError: a camera the pipeline does not run
             return context.supervisor.latest_frame(camera_id)
-    clip = latest_clip(context.store, camera_id)
-    path = evidence_path(context.evidence_dir, clip)
+    path = context.evidence.latest_clip(caller, camera_id)
     return _first_frame(path) if path is not None else None
 
 
@@ -49,41 +47,25 @@ def _first_frame(path: Path) -> np.ndarray | None:
 
 
 @router.get("/ui/cameras/{camera_id}/frame.jpg", include_in_schema=False)
-def camera_frame(camera_id: str, principal: Viewer, context: Context, request: Request) -> Response:
+def camera_frame(camera_id: str, caller: Viewer, context: Context) -> Response:
     """The camera's newest picture (audited as a view of the camera, once per VIEW_WINDOW_S)."""
     if camera_id not in {camera.id for camera in context.cameras}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such camera")
-    image = latest_frame(context, camera_id)
+    image = latest_frame(context, caller, camera_id)
     if image is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no picture of this camera yet")
-    context.audit.record_view(principal.actor, "camera.view", f"camera:{camera_id}", client_address(request))
+    context.evidence.camera_viewed(caller, camera_id)
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY])
     if not ok:
         raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, "cannot encode the picture")
     return Response(jpeg.tobytes(), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
-@functools.lru_cache(maxsize=512)
-def _thumbnail(path: Path, width: int) -> bytes | None:
-    image = cv2.imread(str(path))
-    if image is None:
-        return None
-    height = max(1, round(image.shape[0] * width / image.shape[1]))
-    ok, jpeg = cv2.imencode(".jpg", cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
-    return jpeg.tobytes() if ok else None
-
-
 @router.get("/ui/incidents/{incident_id}/thumb.jpg", include_in_schema=False)
-def incident_thumbnail(
-    incident_id: IncidentId, principal: Viewer, context: Context, request: Request
-) -> Response:
+def incident_thumbnail(incident_id: IncidentId, caller: Viewer, context: Context) -> Response:
     """A small copy of the snapshot for the feed, audited as a view of it (once per VIEW_WINDOW_S).
     Evidence files never change, so the browser may keep it."""
-    incident = context.store.get(incident_id)
-    path = evidence_path(context.evidence_dir, incident.snapshot_path if incident is not None else None)
-    thumbnail = _thumbnail(path, _THUMB_WIDTH) if path is not None else None
+    thumbnail = context.evidence.thumbnail(caller, incident_id, _THUMB_WIDTH)
     if thumbnail is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot for this incident")
-    target = f"incident:{incident_id}/thumbnail"
-    context.audit.record_view(principal.actor, "evidence.view", target, client_address(request))
     return Response(thumbnail, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})

@@ -12,8 +12,8 @@ without logging in. `install_guard` wraps NiceGUI's handlers so that:
   expired, the user disabled: the page goes to the login page instead), and a watcher does the
   same for every open page every CHECK_EVERY_S seconds, so an idle page closes too.
 
-What an action may do is checked again where it is done (incidents.acting), with the role as it
-is then.
+What an action may do is checked again where it is done (citywatch.services), with the role as
+it is then.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _socket_token(environ: dict[str, Any] | None) -> str | None:
 def session_ended(client: Client) -> bool:
     """True when the page was opened logged in and that session no longer stands for anyone."""
     token = page_token(client)
-    return token is not None and services().context.users.principal(token) is None
+    return token is not None and services().context.authority.caller(token, "dashboard") is None
 
 
 def send_to_login(client: Client) -> None:

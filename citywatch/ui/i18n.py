@@ -9,13 +9,10 @@ names, as Thai police reports do.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from citywatch.domain.incident_types import IncidentType, name_of
-
-Language = Literal["th", "en"]
-LANGUAGES: tuple[Language, ...] = ("th", "en")
+from citywatch.domain.languages import LANGUAGES, Language
 
 EN: dict[str, str] = {
     "app.title": "citywatch",

@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 
 from citywatch.incidents.lifecycle import IncidentEvent
-from citywatch.incidents.store import StoredIncident
+from citywatch.services.evidence import IncidentExport
 from citywatch.ui.session import UiSession
 
 _STYLE = """
@@ -23,14 +23,9 @@ img{max-width:100%;border:1px solid #999} @media print{body{margin:0}}
 """
 
 
-def incident_report_html(
-    incident: StoredIncident,
-    history: list[IncidentEvent],
-    snapshot: Path | None,
-    camera_name: str,
-    session: UiSession,
-) -> str:
+def incident_report_html(export: IncidentExport, camera_name: str, session: UiSession) -> str:
     s = session
+    incident, history, snapshot = export.incident, export.history, export.snapshot
     facts = [
         (s.t("report.id"), incident.id),
         (s.t("report.type"), s.t(f"type.{incident.type.value}") + _sub(incident.subtype)),
@@ -58,7 +53,7 @@ def incident_report_html(
         if snapshot is not None
         else f"<p>{escape(s.t('incident.no_snapshot'))}</p>"
     )
-    generated = s.t("report.generated", time=s.time(datetime.now(UTC), long=True), actor=s.principal.actor)
+    generated = s.t("report.generated", time=s.time(datetime.now(UTC), long=True), actor=s.caller.actor)
     return (
         f'<!DOCTYPE html><html lang="{s.lang}"><head><meta charset="utf-8">'
         f"<title>{escape(s.t('report.heading'))} {escape(incident.id)}</title><style>{_STYLE}</style></head>"

@@ -1,5 +1,5 @@
-"""What every dashboard page shares: the API's context, the dashboard settings, where the config
-file is (for the zone editor) and the hub of changes operators make in the dashboard.
+"""What every dashboard page shares: the API's context (whose services the pages call), the
+dashboard settings and the zone editor's service (it writes the config file).
 
 NiceGUI keeps its pages in one process-wide app, so there is one dashboard per process: `install`
 it once (ui.app.mount_ui does), then pages read it with `services()`.
@@ -8,22 +8,17 @@ it once (ui.app.mount_ui does), then pages read it with `services()`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from citywatch.api.context import ApiContext
 from citywatch.config import UiSettings
-from citywatch.notifiers.live import LiveHub
+from citywatch.services.zones import Zones
 
 
 @dataclass(frozen=True)
 class UiServices:
     context: ApiContext
     settings: UiSettings
-    config_path: Path | None
-    """The config file the zone editor writes; None when serve runs without one (zones read-only)."""
-    changes: LiveHub
-    """{"event": "incident_changed", "data": {"id", "status", "locked"}} for every change made here,
-    so every open dashboard shows it at once."""
+    zones: Zones
 
 
 _installed: list[UiServices] = []

@@ -1,6 +1,6 @@
 """Who looks at a dashboard page: the API's session cookie (set by POST /api/auth/login) checked
-like every API request, with the user's language. The same cookie authenticates the snapshots
-and clips the pages load from /api."""
+like every API request, as the `Caller` the pages hand to the services, with the user's language.
+The same cookie authenticates the snapshots and clips the pages load from /api."""
 
 from __future__ import annotations
 
@@ -12,25 +12,24 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.api.auth import SESSION_COOKIE
-from citywatch.incidents.users import Principal, Role
-from citywatch.ui.i18n import Language, format_time, language_of, t
-from citywatch.ui.prefs import user_language
+from citywatch.domain.languages import Language
+from citywatch.services.permissions import Caller, Permission
+from citywatch.ui.i18n import format_time, language_of, t
 from citywatch.ui.services import services
 
 
 @dataclass(frozen=True)
 class UiSession:
-    principal: Principal
-    """Who opened the page (for what it shows); actions check `token` again, as it is then."""
+    caller: Caller
+    """Who opened the page, with the session cookie it was opened with: what the page shows is for
+    that role; the services check the cookie again, as it is then, before they change anything."""
     lang: Language
-    token: str
-    """The session cookie the page was opened with."""
 
     def t(self, key: str, **values: object) -> str:
         return t(key, self.lang, **values)
 
-    def can(self, role: Role) -> bool:
-        return self.principal.role.allows(role)
+    def may(self, permission: Permission) -> bool:
+        return self.caller.may(permission)
 
     def time(self, moment: datetime, *, long: bool = False) -> str:
         return format_time(moment, self.lang, services().context.timezone, long=long)
@@ -42,11 +41,11 @@ def session_of(request: Request) -> UiSession | None:
     if not token:
         return None
     context = services().context
-    principal = context.users.principal(token)
-    if principal is None or principal.user_id is None:
+    caller = context.authority.caller(token, "dashboard")
+    if caller is None or caller.principal.user_id is None:
         return None
-    stored = user_language(context.store, principal.user_id)
-    return UiSession(principal, language_of(stored, services().settings.default_language), token)
+    stored = context.accounts.language(caller)
+    return UiSession(caller, language_of(stored, services().settings.default_language))
 
 
 def login_url(request: Request) -> str:

@@ -10,14 +10,17 @@ from starlette.websockets import WebSocketDisconnect
 from citywatch.api.routers import live
 from citywatch.incidents.users import Principal, Role
 from citywatch.notifiers.live import LiveHub
+from citywatch.services.permissions import Caller
 
 
 def _client(hub: LiveHub) -> TestClient:
-    users = SimpleNamespace(
-        principal=lambda token: Principal("alice", Role.VIEWER) if token == "good" else None
+    authority = SimpleNamespace(
+        caller=lambda token, via: (
+            Caller(Principal("alice", Role.VIEWER), token, via) if token == "good" else None
+        )
     )
     app = FastAPI()
-    app.state.context = SimpleNamespace(users=users, live=hub)
+    app.state.context = SimpleNamespace(authority=authority, live=hub)
     app.include_router(live.router, prefix="/api")
     return TestClient(app)
 

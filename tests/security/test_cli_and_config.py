@@ -7,7 +7,7 @@ import pytest
 
 from citywatch.cli import main
 from citywatch.config import ConfigError, Zone, load_config
-from citywatch.ui.zones_file import save_zones, zones_of
+from citywatch.services.zones import save_zones, zones_of
 
 CAMERA = "cameras:\n  - {id: cam01, url: rtsp://10.0.0.1/sub}\n"
 

@@ -18,7 +18,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from citywatch.api.audit import AuditLog
+from citywatch.incidents.audit import AuditLog
 from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.users import Role, UserDirectory
 

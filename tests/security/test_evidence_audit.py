@@ -9,7 +9,7 @@ from api_support import PASSWORD, Api
 from dashboard_support import PASSWORD as UI_PASSWORD
 from dashboard_support import Server
 
-from citywatch.api.audit import AuditLog
+from citywatch.incidents.audit import AuditLog
 from citywatch.incidents.users import Role, UserDirectory
 
 _names = itertools.count(1)

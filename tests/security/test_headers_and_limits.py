@@ -11,10 +11,10 @@ from dashboard_support import Server
 from fastapi.testclient import TestClient
 
 from citywatch.api.app import create_app
-from citywatch.api.audit import AuditLog
-from citywatch.api.ratelimit import LoginRateLimiter
+from citywatch.incidents.audit import AuditLog
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory
+from citywatch.services.ratelimit import LoginRateLimiter
 
 _names = itertools.count(1)
 

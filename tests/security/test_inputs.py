@@ -13,10 +13,10 @@ from citywatch.config import ConfigError, EvidenceSettings, parse_config
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.incidents.evidence import EvidenceError, EvidenceWriter
-from citywatch.incidents.search import IncidentFilter
 from citywatch.incidents.users import Role
+from citywatch.services.search import IncidentFilter
+from citywatch.services.stats import incidents_csv
 from citywatch.ui.pages.login import safe_next
-from citywatch.ui.reports_data import incidents_csv
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from citywatch.api.auth import Admin, Context
+from citywatch.api.auth import Context, may
 from citywatch.api.schemas import AuditEntryOut
+from citywatch.services.permissions import Caller, Task
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("")
 def audit_log(
-    principal: Admin,
+    caller: Annotated[Caller, may(Task.READ_AUDIT)],
     context: Context,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[
@@ -21,5 +22,7 @@ def audit_log(
     actor: Annotated[str | None, Query(max_length=80, pattern=r"^[^\x00]*$")] = None,
     action: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
 ) -> list[AuditEntryOut]:
-    entries = context.audit.entries(limit=limit, before_id=before_id, actor=actor, action=action)
+    entries = context.audit_trail.entries(
+        caller, limit=limit, before_id=before_id, actor=actor, action=action
+    )
     return [AuditEntryOut.model_validate(entry, from_attributes=True) for entry in entries]

@@ -12,13 +12,13 @@ router = APIRouter(prefix="/cameras", tags=["cameras"])
 
 
 @router.get("")
-def list_cameras(principal: Viewer, context: Context) -> list[CameraOut]:
+def list_cameras(caller: Viewer, context: Context) -> list[CameraOut]:
     states = context.monitor.states()
     return [_camera(c, states.get(c.id), context.monitor.is_live(c.id)) for c in context.cameras]
 
 
 @router.get("/{camera_id}", responses={404: {"description": "No such camera"}})
-def get_camera(camera_id: str, principal: Viewer, context: Context) -> CameraOut:
+def get_camera(camera_id: str, caller: Viewer, context: Context) -> CameraOut:
     for camera in context.cameras:
         if camera.id == camera_id:
             return _camera(

@@ -3,11 +3,11 @@ and what operators do to them."""
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from citywatch.api.auth import Context, Viewer, client_address, require
+from citywatch.api.auth import Context, Viewer, may
 from citywatch.api.schemas import (
     Assignment,
     IncidentDetail,
@@ -19,7 +19,6 @@ from citywatch.api.schemas import (
 )
 from citywatch.config import CAMERA_ID_MAX_LENGTH, CAMERA_ID_PATTERN
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.acting import ROLE_OF, ActionInput, ActionRefused, SessionEnded
 from citywatch.incidents.lifecycle import (
     Action,
     IncidentEvent,
@@ -28,9 +27,10 @@ from citywatch.incidents.lifecycle import (
     TransitionError,
 )
 from citywatch.incidents.model import IncidentStatus
-from citywatch.incidents.search import CursorError, IncidentFilter, SortKey, as_utc, search
 from citywatch.incidents.store import StoredIncident
-from citywatch.incidents.users import Principal
+from citywatch.services.incident_actions import ActionInput
+from citywatch.services.permissions import ActionRefused, Caller, SessionEnded
+from citywatch.services.search import CursorError, IncidentFilter, SortKey, as_utc
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 T = TypeVar("T")
@@ -38,12 +38,6 @@ T = TypeVar("T")
 IncidentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 CameraId = Annotated[str, Query(pattern=CAMERA_ID_PATTERN, max_length=CAMERA_ID_MAX_LENGTH)]
 _NOT_FOUND = {404: {"description": "No such incident"}}
-
-
-def _may(action: Action) -> Any:
-    """A route's role check: the least role of `action` (incidents.acting.ROLE_OF, the same table
-    the action checks again inside its transaction)."""
-    return Depends(require(ROLE_OF[action]))
 
 
 _CONFLICT = {409: {"description": "Not allowed in the incident's current status"}}
@@ -79,7 +73,7 @@ def incident_filter(
 
 @router.get("", responses={400: {"description": "Invalid cursor"}})
 def list_incidents(
-    principal: Viewer,
+    caller: Viewer,
     context: Context,
     type: Annotated[list[IncidentType] | None, Query(description="Any of these types.")] = None,
     camera: Annotated[list[CameraId] | None, Query(description="Any of these cameras.")] = None,
@@ -95,71 +89,69 @@ def list_incidents(
 ) -> IncidentPage:
     where = incident_filter(type, camera, status, since, until, group)
     try:
-        page = search(context.store, where, sort=sort, limit=limit, cursor=cursor)
+        page = context.incidents.search(caller, where, sort=sort, limit=limit, cursor=cursor)
     except CursorError as exc:
         raise HTTPException(400, str(exc)) from None
     return IncidentPage(items=[IncidentOut.of(i) for i in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{incident_id}", responses=_NOT_FOUND)
-def get_incident(incident_id: IncidentId, principal: Viewer, context: Context) -> IncidentDetail:
-    return _detail(context, _get(context, incident_id))
+def get_incident(incident_id: IncidentId, caller: Viewer, context: Context) -> IncidentDetail:
+    incident = context.incidents.get(caller, incident_id)
+    if incident is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident")
+    return _detail(context, caller, incident)
 
 
 @router.post("/{incident_id}/acknowledge", responses=_NOT_FOUND | _CONFLICT)
 def acknowledge(
     incident_id: IncidentId,
-    principal: Annotated[Principal, _may(Action.ACKNOWLEDGE)],
+    caller: Annotated[Caller, may(Action.ACKNOWLEDGE)],
     context: Context,
-    request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, request, incident_id, Action.ACKNOWLEDGE, body)
+    return _status_action(context, caller, incident_id, Action.ACKNOWLEDGE, body)
 
 
 @router.post("/{incident_id}/assign", responses=_NOT_FOUND | _CONFLICT)
 def assign(
     incident_id: IncidentId,
     body: Assignment,
-    principal: Annotated[Principal, _may(Action.ASSIGN)],
+    caller: Annotated[Caller, may(Action.ASSIGN)],
     context: Context,
-    request: Request,
 ) -> IncidentDetail:
     """Assign to a user (by name) or to a unit (free text, e.g. 'Patrol 3')."""
-    return _status_action(context, request, incident_id, Action.ASSIGN, body, user=body.user, unit=body.unit)
+    return _status_action(context, caller, incident_id, Action.ASSIGN, body, user=body.user, unit=body.unit)
 
 
 @router.post("/{incident_id}/resolve", responses=_NOT_FOUND | _CONFLICT)
 def resolve(
     incident_id: IncidentId,
-    principal: Annotated[Principal, _may(Action.RESOLVE)],
+    caller: Annotated[Caller, may(Action.RESOLVE)],
     context: Context,
-    request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, request, incident_id, Action.RESOLVE, body)
+    return _status_action(context, caller, incident_id, Action.RESOLVE, body)
 
 
 @router.post("/{incident_id}/false_alarm", responses=_NOT_FOUND | _CONFLICT)
 def false_alarm(
     incident_id: IncidentId,
-    principal: Annotated[Principal, _may(Action.FALSE_ALARM)],
+    caller: Annotated[Caller, may(Action.FALSE_ALARM)],
     context: Context,
-    request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, request, incident_id, Action.FALSE_ALARM, body)
+    return _status_action(context, caller, incident_id, Action.FALSE_ALARM, body)
 
 
 @router.post("/{incident_id}/notes", status_code=status.HTTP_201_CREATED, responses=_NOT_FOUND)
 def add_note(
     incident_id: IncidentId,
     body: NoteIn,
-    principal: Annotated[Principal, _may(Action.NOTE)],
+    caller: Annotated[Caller, may(Action.NOTE)],
     context: Context,
-    request: Request,
 ) -> IncidentEventOut:
-    event = _act(context, request, incident_id, Action.NOTE, ActionInput(note=body.note))
+    event = _act(context, caller, incident_id, Action.NOTE, ActionInput(note=body.note))
     assert isinstance(event, IncidentEvent)
     return IncidentEventOut.of(event)
 
@@ -167,39 +159,27 @@ def add_note(
 @router.post("/{incident_id}/lock", responses=_NOT_FOUND)
 def lock(
     incident_id: IncidentId,
-    principal: Annotated[Principal, _may(Action.LOCK)],
+    caller: Annotated[Caller, may(Action.LOCK)],
     context: Context,
-    request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
     """Keep the evidence: retention never deletes a locked incident's snapshot and clip."""
-    return _status_action(context, request, incident_id, Action.LOCK, body)
+    return _status_action(context, caller, incident_id, Action.LOCK, body)
 
 
 @router.post("/{incident_id}/unlock", responses=_NOT_FOUND)
 def unlock(
     incident_id: IncidentId,
-    principal: Annotated[Principal, _may(Action.UNLOCK)],
+    caller: Annotated[Caller, may(Action.UNLOCK)],
     context: Context,
-    request: Request,
     body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, request, incident_id, Action.UNLOCK, body)
+    return _status_action(context, caller, incident_id, Action.UNLOCK, body)
 
 
-def _get(context: Context, incident_id: str) -> StoredIncident:
-    incident = context.store.get(incident_id)
-    if incident is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident")
-    return incident
-
-
-def _detail(context: Context, incident: StoredIncident) -> IncidentDetail:
-    history = [IncidentEventOut.of(e) for e in context.lifecycle.history(incident.id)]
-    related: list[str] = []
-    if incident.group_id is not None:
-        group = search(context.store, IncidentFilter(group_id=incident.group_id), limit=100)
-        related = [other.id for other in group.items if other.id != incident.id]
+def _detail(context: Context, caller: Caller, incident: StoredIncident) -> IncidentDetail:
+    history = [IncidentEventOut.of(e) for e in context.incidents.history(caller, incident.id)]
+    related = context.incidents.related(caller, incident)
     return IncidentDetail(**IncidentOut.of(incident).model_dump(), history=history, related=related)
 
 
@@ -221,21 +201,16 @@ def _lifecycle(change: Callable[[], T]) -> T:
 
 
 def _act(
-    context: Context, request: Request, incident_id: str, action: Action, data: ActionInput
+    context: Context, caller: Caller, incident_id: str, action: Action, data: ActionInput
 ) -> StoredIncident | IncidentEvent:
     """The action through `context.actions`: the credential checked again, the change and its audit
     row in one transaction."""
-    _, result = _lifecycle(
-        lambda: context.actions.perform(
-            request.state.credential, incident_id, action, data, via="api", ip=client_address(request)
-        )
-    )
-    return result
+    return _lifecycle(lambda: context.actions.perform(caller, incident_id, action, data))
 
 
 def _status_action(
     context: Context,
-    request: Request,
+    caller: Caller,
     incident_id: str,
     action: Action,
     body: StatusChange | Assignment | None,
@@ -243,6 +218,6 @@ def _status_action(
     unit: str | None = None,
 ) -> IncidentDetail:
     note = body.note if body is not None else None
-    incident = _act(context, request, incident_id, action, ActionInput(note, user, unit))
+    incident = _act(context, caller, incident_id, action, ActionInput(note, user, unit))
     assert isinstance(incident, StoredIncident)
-    return _detail(context, incident)
+    return _detail(context, caller, incident)

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from citywatch.api.auth import SESSION_COOKIE
 from citywatch.api.context import ApiContext
-from citywatch.incidents.users import Role
+from citywatch.services.permissions import Task
 
 router = APIRouter(tags=["live"])
 
@@ -27,8 +27,8 @@ RECHECK_S = 3.0
 
 
 async def _valid(context: ApiContext, token: str) -> bool:
-    principal = await run_in_threadpool(context.users.principal, token) if token else None
-    return principal is not None and principal.role.allows(Role.VIEWER)
+    caller = await run_in_threadpool(context.authority.caller, token, "api") if token else None
+    return caller is not None and caller.may(Task.VIEW)
 
 
 @router.websocket("/live")

@@ -4,7 +4,8 @@ made with `notifications.evidence_link_secret` (citywatch.notifiers.evidence_lin
 
 404 when this installation signs no links (no secret configured) or the incident has no
 snapshot; 403 when the signature is wrong or the link expired. The signature is checked before
-the incident is looked up, so a bad link learns nothing. Each view is audited as by "shared-link".
+the incident is looked up, so a bad link learns nothing. Each view is audited as by
+`services.evidence.SHARED_LINK_ACTOR`.
 """
 
 from typing import Annotated
@@ -13,13 +14,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
 
 from citywatch.api.auth import Context, client_address
-from citywatch.api.routers.evidence import evidence_path
 from citywatch.api.routers.incidents import IncidentId
 from citywatch.notifiers.evidence_links import link_is_valid
 
 router = APIRouter(prefix="/shared", tags=["shared"])
-
-SHARED_LINK_ACTOR = "shared-link"
 
 
 @router.get(
@@ -42,11 +40,7 @@ def shared_snapshot(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this installation shares no links")
     if not link_is_valid(context.link_secret, incident_id, expires, signature):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid or expired link")
-    incident = context.store.get(incident_id)
-    path = evidence_path(context.evidence_dir, incident.snapshot_path if incident is not None else None)
+    path = context.evidence.shared_snapshot(incident_id, client_address(request))
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot for this incident")
-    context.audit.record(
-        SHARED_LINK_ACTOR, "evidence.view", f"incident:{incident_id}/snapshot", client_address(request)
-    )
     return FileResponse(path, media_type="image/jpeg", filename=path.name, content_disposition_type="inline")

@@ -10,14 +10,13 @@ from citywatch.api.auth import Context, Viewer
 from citywatch.api.routers.incidents import CameraId, incident_filter
 from citywatch.api.schemas import StatsOut
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.stats import incident_stats
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 
 
 @router.get("")
 def stats(
-    principal: Viewer,
+    caller: Viewer,
     context: Context,
     since: Annotated[
         datetime | None, Query(description="From (UTC if no offset); default 30 days ago.")
@@ -29,7 +28,7 @@ def stats(
     if since is None and until is None:
         since = datetime.now().astimezone() - timedelta(days=30)
     where = incident_filter(type, camera, None, since, until)
-    result = incident_stats(context.store, where, context.timezone)
+    result = context.stats.stats(caller, where, context.timezone)
     return StatsOut(
         since=where.since, until=where.until, timezone=context.settings.timezone, **asdict(result)
     )

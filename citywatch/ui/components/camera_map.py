@@ -12,9 +12,9 @@ from nicegui import background_tasks, ui
 from nicegui.elements.leaflet.leaflet_layer import Layer
 
 from citywatch.config import CameraConfig
+from citywatch.services.search import OpenIncidents
 from citywatch.ui.camera_status import COLORS, OPEN_INCIDENT_COLOR, display_state
 from citywatch.ui.clustering import Cluster, MapPoint, cluster_points
-from citywatch.ui.queries import OpenIncidents
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
 

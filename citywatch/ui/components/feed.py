@@ -10,8 +10,8 @@ from typing import Any
 from nicegui import ui
 
 from citywatch.domain.incident_types import IncidentType, severity_of
-from citywatch.incidents.search import IncidentFilter, Page, search
 from citywatch.incidents.store import StoredIncident
+from citywatch.services.search import IncidentFilter, Page
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
 
@@ -52,7 +52,9 @@ class IncidentFeed:
         return IncidentFilter(types=[IncidentType(t) for t in self.types], camera_ids=self.camera_ids)
 
     def load(self) -> None:
-        self.page = search(services().context.store, self.where(), limit=PAGE_SIZE, cursor=self.cursors[-1])
+        self.page = services().context.incidents.search(
+            self.session.caller, self.where(), limit=PAGE_SIZE, cursor=self.cursors[-1]
+        )
         self.render()
 
     def render(self) -> None:

@@ -7,8 +7,7 @@ import json
 
 from nicegui import ui
 
-from citywatch.ui.i18n import LANGUAGES
-from citywatch.ui.prefs import set_user_language
+from citywatch.domain.languages import LANGUAGES, Language
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
 
@@ -41,7 +40,7 @@ def page_frame(session: UiSession, active: str) -> None:
         ui.button(
             session.t("nav.language"), icon="translate", on_click=lambda: _switch(session, other)
         ).props("flat no-caps color=white").props("data-test=language")
-        ui.label(f"{session.principal.actor} · {session.t(f'role.{session.principal.role.value}')}").classes(
+        ui.label(f"{session.caller.actor} · {session.t(f'role.{session.caller.role.value}')}").classes(
             "text-sm opacity-80 whitespace-nowrap"
         ).props("data-test=whoami")
         ui.button(
@@ -58,7 +57,6 @@ def _sound_button(session: UiSession) -> None:
     )
 
 
-def _switch(session: UiSession, language: str) -> None:
-    assert session.principal.user_id is not None
-    set_user_language(services().context.store, session.principal.user_id, language)  # type: ignore[arg-type]
+def _switch(session: UiSession, language: Language) -> None:
+    services().context.accounts.set_language(session.caller, language)
     ui.navigate.reload()

@@ -13,11 +13,11 @@ from nicegui.elements.label import Label
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from citywatch.incidents.users import Role
+from citywatch.services.permissions import Task
+from citywatch.services.search import OpenIncidents
 from citywatch.ui.camera_status import BADGE_COLORS, display_state, failing_types
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
-from citywatch.ui.queries import OpenIncidents, open_incidents, recent_by_camera
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, session_of, to_login
 
@@ -43,8 +43,10 @@ class CameraWall:
         context = services().context
         cameras = list(context.cameras)
         self.states = {camera_id: status.state for camera_id, status in context.monitor.states().items()}
-        self.open = open_incidents(context.store)
-        recent = recent_by_camera(context.store, [c.id for c in cameras], RECENT_PER_CAMERA)
+        self.open = context.incidents.open_by_camera(session.caller)
+        recent = context.incidents.recent_by_camera(
+            session.caller, [c.id for c in cameras], RECENT_PER_CAMERA
+        )
         self.badges: dict[str, Badge] = {}
         self.failing: dict[str, Label] = {}
         s = session
@@ -84,7 +86,7 @@ class CameraWall:
                             ).classes("text-sm truncate")
                         if not recent[camera.id]:
                             ui.label(s.t("cameras.no_recent")).classes("text-sm text-gray-500")
-                        if s.can(Role.ADMIN):
+                        if s.may(Task.EDIT_ZONES):
                             ui.button(
                                 s.t("cameras.zones"),
                                 icon="pentagon",
@@ -93,7 +95,7 @@ class CameraWall:
         self.show_states()
         self.show_failing()
         ui.timer(FAILING_REFRESH_S, self.show_failing)
-        listen(self._on_messages, context.live, services().changes)
+        listen(self._on_messages, context.live, context.changes)
 
     def show_failing(self) -> None:
         """A line on the card of each camera with an analyzer that failed again after its reset
@@ -120,5 +122,5 @@ class CameraWall:
             if message["event"] == "camera_state":
                 self.states[message["data"]["camera_id"]] = message["data"]["state"]
         if any(m["event"] != "camera_state" for m in messages):
-            self.open = open_incidents(services().context.store)
+            self.open = services().context.incidents.open_by_camera(self.session.caller)
         self.show_states()

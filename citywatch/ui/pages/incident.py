@@ -11,11 +11,10 @@ from nicegui import run, ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from citywatch.api.routers.evidence import evidence_path
-from citywatch.incidents.acting import ActionInput, ActionRefused, SessionEnded
 from citywatch.incidents.lifecycle import Action, LifecycleError
 from citywatch.incidents.store import StoredIncident
-from citywatch.ui.actions import offered_actions, perform
+from citywatch.services.incident_actions import ActionInput, offered_actions
+from citywatch.services.permissions import ActionRefused, SessionEnded
 from citywatch.ui.components.confirm import confirm
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
@@ -49,7 +48,7 @@ class IncidentView:
         self.incident_id = incident_id
         self.context = services().context
         self.names = {c.id: c.name or c.id for c in self.context.cameras}
-        incident = self.context.store.get(incident_id)
+        incident = self.context.incidents.get(session.caller, incident_id)
         if incident is None:
             ui.label(session.t("incident.not_found")).classes("text-xl p-6").props("data-test=not-found")
             return
@@ -78,7 +77,7 @@ class IncidentView:
                     ui.label(s.t("incident.history")).classes("text-lg font-bold")
                     self.timeline = ui.column().classes("w-full")
         self.refresh()
-        listen(self._on_messages, services().changes)
+        listen(self._on_messages, self.context.changes)
 
     def _evidence(self, incident: StoredIncident) -> None:
         s = self.session
@@ -106,7 +105,7 @@ class IncidentView:
                 ui.label(s.t("incident.no_clip")).classes("text-gray-500")
 
     def refresh(self) -> None:
-        incident = self.context.store.get(self.incident_id)
+        incident = self.context.incidents.get(self.session.caller, self.incident_id)
         if incident is None:
             return
         self._facts(incident)
@@ -134,7 +133,7 @@ class IncidentView:
     def _actions(self, incident: StoredIncident) -> None:
         self.actions.clear()
         with self.actions:
-            for action in offered_actions(incident, self.session.principal.role):
+            for action in offered_actions(incident, self.session.caller.role):
                 icon, color = _ACTION_STYLE[action]
                 ui.button(
                     self.session.t(f"action.{action.value}"),
@@ -145,7 +144,7 @@ class IncidentView:
 
     def _timeline(self) -> None:
         s = self.session
-        history = self.context.lifecycle.history(self.incident_id)
+        history = self.context.incidents.history(s.caller, self.incident_id)
         self.timeline.clear()
         with self.timeline:
             if not history:
@@ -179,7 +178,7 @@ class IncidentView:
         ):
             return
         try:
-            perform(services(), s, self.incident_id, action, data)
+            self.context.actions.perform(s.caller, self.incident_id, action, data)
         except SessionEnded:
             ui.navigate.to(login_url(ui.context.client.request))
             return
@@ -194,12 +193,12 @@ class IncidentView:
     async def _ask(self, action: Action) -> ActionInput | None:
         """The assignee or the note, in the confirmation dialog itself (still one confirmation)."""
         s = self.session
-        users = [u.name for u in self.context.users.users() if not u.disabled]
         with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
             ui.label(
                 s.t("action.confirm_question", action=s.t(f"action.{action.value}"), id=self.incident_id[:8])
             ).classes("text-lg")
             if action is Action.ASSIGN:
+                users = self.context.accounts.assignees(s.caller)
                 user = ui.select(users, label=s.t("action.assign_user"), clearable=True).classes("w-full")
                 unit = ui.input(s.t("action.assign_unit")).classes("w-full")
                 note = None
@@ -234,18 +233,10 @@ class IncidentView:
             self.refresh()
 
     async def _export(self) -> None:
-        incident = self.context.store.get(self.incident_id)
-        if incident is None:
+        export = self.context.evidence.export(self.session.caller, self.incident_id)
+        if export is None:
             return
-        history = self.context.lifecycle.history(self.incident_id)
-        snapshot = evidence_path(self.context.evidence_dir, incident.snapshot_path)
-        html = await run.io_bound(
-            incident_report_html,
-            incident,
-            history,
-            snapshot,
-            self.names.get(incident.camera_id, ""),
-            self.session,
-        )
-        self.context.audit.record(self.session.principal.actor, "incident.export", f"incident:{incident.id}")
+        incident = export.incident
+        camera_name = self.names.get(incident.camera_id, "")
+        html = await run.io_bound(incident_report_html, export, camera_name, self.session)
         ui.download.content(html.encode("utf-8"), f"citywatch-incident-{incident.id}.html", "text/html")

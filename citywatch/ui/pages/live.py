@@ -14,7 +14,6 @@ from citywatch.ui.components.camera_map import CameraMap
 from citywatch.ui.components.feed import IncidentFeed
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import HEADER_PX, page_frame
-from citywatch.ui.queries import open_incidents
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, session_of, to_login
 
@@ -41,7 +40,7 @@ def build_live(session: UiSession) -> None:
             feed = IncidentFeed(session, names)
 
     states = {camera_id: status.state for camera_id, status in context.monitor.states().items()}
-    camera_map.update(states, open_incidents(context.store))
+    camera_map.update(states, context.incidents.open_by_camera(session.caller))
 
     def on_messages(messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -49,7 +48,10 @@ def build_live(session: UiSession) -> None:
                 states[message["data"]["camera_id"]] = message["data"]["state"]
         incidents = [m["data"] for m in messages if m["event"] == "incident"]
         changed = {m["data"]["id"] for m in messages if m["event"] == "incident_changed"}
-        camera_map.update(states, open_incidents(context.store) if incidents or changed else camera_map.open)
+        open_now = (
+            context.incidents.open_by_camera(session.caller) if incidents or changed else camera_map.open
+        )
+        camera_map.update(states, open_now)
         feed.update(incidents, changed)
         urgent = [
             i for i in incidents if i["severity"] == "high"
@@ -57,7 +59,7 @@ def build_live(session: UiSession) -> None:
         if urgent:
             alert(session, urgent, names)
 
-    listen(on_messages, context.live, services().changes)
+    listen(on_messages, context.live, context.changes)
 
 
 def alert(session: UiSession, incidents: list[dict[str, Any]], names: dict[str, str]) -> None:

@@ -12,7 +12,8 @@ from nicegui import ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from citywatch.ui.i18n import LANGUAGES, Language, language_of, t
+from citywatch.domain.languages import LANGUAGES, Language
+from citywatch.ui.i18n import language_of, t
 from citywatch.ui.services import services
 from citywatch.ui.session import session_of
 

@@ -12,11 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.search import IncidentFilter
-from citywatch.incidents.stats import IncidentStats, incident_stats
+from citywatch.services.search import IncidentFilter
+from citywatch.services.stats import IncidentStats
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.i18n import format_day
-from citywatch.ui.reports_data import false_alarm_rates, incidents_csv
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, session_of, to_login
 
@@ -96,10 +95,10 @@ class Reports:
         ui.timer(0, self.refresh, once=True)
 
     async def refresh(self) -> None:
-        store, where, tz = services().context.store, self.where(), services().context.timezone
-        stats = await run.io_bound(incident_stats, store, where, tz)
-        by_type = await run.io_bound(false_alarm_rates, store, where, "type")
-        by_camera = await run.io_bound(false_alarm_rates, store, where, "camera_id")
+        numbers, caller, where = services().context.stats, self.session.caller, self.where()
+        stats = await run.io_bound(numbers.stats, caller, where, services().context.timezone)
+        by_type = await run.io_bound(numbers.false_alarm_rates, caller, where, "type")
+        by_camera = await run.io_bound(numbers.false_alarm_rates, caller, where, "camera_id")
         self.body.clear()
         with self.body:
             self._cards(stats)
@@ -172,6 +171,6 @@ class Reports:
         return self.session.t("reports.minutes", value=f"{seconds / 60:.1f}")
 
     async def _csv(self) -> None:
-        data = await run.io_bound(incidents_csv, services().context.store, self.where())
+        data = await run.io_bound(services().context.stats.csv, self.session.caller, self.where())
         stamp = datetime.now(services().context.timezone).strftime("%Y%m%d-%H%M")
         ui.download.content(data, f"citywatch-incidents-{stamp}.csv", "text/csv")

@@ -1,7 +1,7 @@
 """The zone editor of one camera (admins): click corners on the camera's latest picture to draw
 polygons, name them, pick the incident types they apply to, and save them into the config file
-(citywatch.ui.zones_file: validated, atomic, other keys kept). The pipeline reads zones when it
-starts."""
+(citywatch.services.zones: checked, validated, atomic, other keys kept, audited). The pipeline
+reads zones when it starts."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.config import DetectionType, Zone
-from citywatch.incidents.acting import ActionRefused, SessionEnded
-from citywatch.incidents.users import Role
+from citywatch.services.permissions import ActionRefused, SessionEnded, Task
+from citywatch.services.zones import ZoneFileError, ZonesChanged
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.frames import latest_frame
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, login_url, session_of, to_login
-from citywatch.ui.zones_file import ZoneFileError, ZonesChanged, save_zones, zones_of
 
 _STROKE = 'stroke-width="3"'
 _FILLS = ("#f59e0b", "#3b82f6", "#10b981", "#ef4444", "#8b5cf6", "#ec4899")
@@ -32,7 +31,7 @@ def zones_page(request: Request, camera_id: str) -> RedirectResponse | None:
         return to_login(request)
     page_frame(session, "nav.cameras")
     camera = next((c for c in services().context.cameras if c.id == camera_id), None)
-    if camera is None or not session.can(Role.ADMIN):
+    if camera is None or not session.may(Task.EDIT_ZONES):
         ui.label(session.t("common.forbidden") if camera else session.t("cameras.not_found")).classes(
             "p-6 text-xl"
         )
@@ -45,12 +44,12 @@ class ZoneEditor:
     def __init__(self, session: UiSession, camera_id: str, camera_name: str, configured: list[Zone]) -> None:
         self.session = session
         self.camera_id = camera_id
-        path = services().config_path
-        self.zones: list[Zone] = zones_of(path, camera_id) if path is not None else configured
+        file_name = services().zones.file_name
+        self.zones: list[Zone] = services().zones.of(session.caller, camera_id, configured)
         self.saved: list[Zone] = list(self.zones)
         """The zones as the file had them when this editor read or last saved them."""
         self.draft: list[tuple[float, float]] = []
-        image = latest_frame(services().context, camera_id)
+        image = latest_frame(services().context, session.caller, camera_id)
         s = session
         with ui.row().classes("w-full no-wrap gap-3 p-3 items-start"):
             with ui.card().classes("p-2").style("flex: 3 1 0; min-width: 0"):
@@ -84,7 +83,7 @@ class ZoneEditor:
                     ui.button(s.t("zones.add"), icon="add", on_click=self._add).props(
                         "no-caps data-test=zone-add"
                     )
-                if path is None:
+                if file_name is None:
                     ui.label(s.t("zones.read_only")).classes("text-amber-800")
                 else:
                     ui.button(s.t("zones.save"), icon="save", on_click=self._save).props(
@@ -126,19 +125,15 @@ class ZoneEditor:
         self.show()
 
     async def _save(self) -> None:
-        context, path = services().context, services().config_path
-        assert path is not None
+        zones = list(self.zones)
         try:
-            principal = await run.io_bound(context.actions.authorize, self.session.token, Role.ADMIN)
+            await run.io_bound(services().zones.save, self.session.caller, self.camera_id, zones, self.saved)
         except SessionEnded:
             ui.navigate.to(login_url(ui.context.client.request))
             return
         except ActionRefused:
             ui.notify(self.session.t("common.forbidden"), type="negative")
             return
-        zones = list(self.zones)
-        try:
-            await run.io_bound(save_zones, path, self.camera_id, zones, self.saved)
         except ZonesChanged:
             ui.notify(self.session.t("zones.changed"), type="negative", multi_line=True)
             return
@@ -146,11 +141,7 @@ class ZoneEditor:
             ui.notify(self.session.t("zones.invalid", reason=str(exc)), type="negative", multi_line=True)
             return
         self.saved = zones
-        details = {"zones": [z.name for z in zones], "file": path.name}
-        await run.io_bound(
-            context.audit.record, principal.actor, "zones.save", f"camera:{self.camera_id}", None, details
-        )
-        ui.notify(self.session.t("zones.saved", path=path.name), type="positive")
+        ui.notify(self.session.t("zones.saved", path=services().zones.file_name), type="positive")
 
     def show(self) -> None:
         s = self.session
