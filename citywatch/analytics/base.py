@@ -10,6 +10,7 @@ import supervision as sv
 from citywatch.config import CameraConfig, PersistenceRule, Thresholds
 from citywatch.domain.incident import IncidentEvent
 from citywatch.domain.incident_types import IncidentType
+from citywatch.registry import Registry
 from citywatch.video.frame import Frame
 
 
@@ -53,7 +54,7 @@ class AnalyzerRegistration:
     models: tuple[str, ...]
 
 
-ANALYZERS: dict[IncidentType, AnalyzerRegistration] = {}
+ANALYZERS: Registry[IncidentType, AnalyzerRegistration] = Registry("analyzer")
 
 
 def register_analyzer(incident_type: IncidentType, roles: tuple[str, ...], models: tuple[str, ...] = ()):
@@ -63,7 +64,7 @@ def register_analyzer(incident_type: IncidentType, roles: tuple[str, ...], model
         cls.incident_type = incident_type
         cls.roles = roles
         cls.models = models
-        ANALYZERS[incident_type] = AnalyzerRegistration(cls, roles, models)
+        ANALYZERS.register(incident_type, AnalyzerRegistration(cls, roles, models))
         return cls
 
     return wrap

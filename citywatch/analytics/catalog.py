@@ -14,19 +14,18 @@ from citywatch.domain.incident_types import INCIDENT_TYPES, IncidentType
 
 
 def available_types() -> list[IncidentType]:
-    return sorted(ANALYZERS)
+    return ANALYZERS.known()
 
 
 def _registration(incident_type: IncidentType, camera_id: str | None = None) -> AnalyzerRegistration:
-    try:
-        return ANALYZERS[incident_type]
-    except KeyError:
+    if incident_type not in ANALYZERS:
         known = ", ".join(available_types())
         where = f"camera {camera_id!r}: " if camera_id else ""
         raise UnsupportedIncidentType(
             f"{where}incident type {incident_type.value!r} has no analyzer in this version "
             f"(available: {known})"
-        ) from None
+        )
+    return ANALYZERS.get(incident_type)
 
 
 def roles_for(incident_type: IncidentType, camera_id: str | None = None) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ registered at the end of this module, from the modules that load them.
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from citywatch.config import ModelSettings
 from citywatch.perception.fall_detector import load_fall_detector
@@ -15,10 +16,39 @@ from citywatch.perception.triggers import RoleTrigger
 from citywatch.perception.weapon import load_weapon_detector
 from citywatch.perception.yolo import YoloDetector
 from citywatch.perception.yolo_loader import load_yolo
+from citywatch.registry import Registry
 
 DetectorLoader = Callable[[ModelPack, ModelSettings, float], YoloDetector]
 
-DETECTOR_MODELS: dict[str, str] = {"coco": "coco-yolov8n-int8-640", "fire_smoke": "fire-smoke-yolov8-416"}
+
+@dataclass(frozen=True, slots=True)
+class DetectorRole:
+    load: DetectorLoader
+    trigger: RoleTrigger | None
+    """Gates the role on video frames (see perception.triggers); None: it runs on every frame."""
+
+
+DETECTORS: Registry[str, DetectorRole] = Registry("detector role")
+
+
+def register_detector(role: str, loader: DetectorLoader, trigger: RoleTrigger | None = None) -> None:
+    """Make `role` loadable; later models (weapon, helmet) register here, with the trigger that
+    gates them on video frames if they need one."""
+    DETECTORS.register(role, DetectorRole(loader, trigger))
+
+
+def triggers_for(roles: Iterable[str]) -> dict[str, RoleTrigger]:
+    """The triggers of those of `roles` that have one and whose source is among `roles`."""
+    roles = set(roles)
+    triggers = {role: DETECTORS.get(role).trigger for role in sorted(roles) if role in DETECTORS}
+    return {role: t for role, t in triggers.items() if t is not None and t.source in roles}
+
+
+def load_detector(
+    pack: ModelPack, role: str, settings: ModelSettings, conf_threshold: float = 0.25
+) -> YoloDetector:
+    """The detector for `role`, its model file verified against the manifest first."""
+    return DETECTORS.get(role).load(pack, settings, conf_threshold)
 
 
 def _yolo_loader(model: str) -> DetectorLoader:
@@ -28,51 +58,12 @@ def _yolo_loader(model: str) -> DetectorLoader:
     return load
 
 
-DETECTOR_LOADERS: dict[str, DetectorLoader] = {
-    role: _yolo_loader(model) for role, model in DETECTOR_MODELS.items()
-}
-
-
-DETECTOR_TRIGGERS: dict[str, RoleTrigger] = {}
-"""Roles that run on a video frame only when their trigger fires (see perception.triggers)."""
-
-
-def register_detector(role: str, loader: DetectorLoader, trigger: RoleTrigger | None = None) -> None:
-    """Make `role` loadable; later models (weapon, helmet) register here, with the trigger that
-    gates them on video frames if they need one."""
-    if role in DETECTOR_LOADERS:
-        raise ValueError(f"detector role {role!r} is already registered")
-    DETECTOR_LOADERS[role] = loader
-    if trigger is not None:
-        DETECTOR_TRIGGERS[role] = trigger
-
-
-def triggers_for(roles: Iterable[str]) -> dict[str, RoleTrigger]:
-    """The triggers of those of `roles` that have one and whose source is among `roles`."""
-    roles = set(roles)
-    return {
-        role: DETECTOR_TRIGGERS[role]
-        for role in sorted(roles)
-        if role in DETECTOR_TRIGGERS and DETECTOR_TRIGGERS[role].source in roles
-    }
-
-
-def load_detector(
-    pack: ModelPack, role: str, settings: ModelSettings, conf_threshold: float = 0.25
-) -> YoloDetector:
-    """The detector for `role`, its model file verified against the manifest first."""
-    try:
-        loader = DETECTOR_LOADERS[role]
-    except KeyError:
-        known = ", ".join(sorted(DETECTOR_LOADERS))
-        raise ValueError(f"unknown detector role {role!r} (known: {known})") from None
-    return loader(pack, settings, conf_threshold)
-
-
 def _load_rider_heads(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
     return load_rider_head_detector(pack, settings, min(conf_threshold, BOX_FLOOR))
 
 
+register_detector("coco", _yolo_loader("coco-yolov8n-int8-640"))
+register_detector("fire_smoke", _yolo_loader("fire-smoke-yolov8-416"))
 register_detector("weapon", load_weapon_detector, RoleTrigger("coco", frozenset({"person"})))
 # No trigger: the fall detector exists because COCO misses people lying on a floor.
 register_detector("fall_detector", load_fall_detector)

@@ -32,7 +32,7 @@ def test_incident_type_without_analyzer_is_a_clear_error(
 ) -> None:
     """A build that lacks an analyzer (here: fire, taken out of the registry) refuses the config."""
     assert IncidentType.FIRE in available_types()  # built in, until taken out here
-    monkeypatch.delitem(ANALYZERS, IncidentType.FIRE)
+    monkeypatch.delitem(ANALYZERS._entries, IncidentType.FIRE)
     config = tmp_path / "cameras.yaml"
     config.write_text(f"cameras:\n  - id: cam-a\n    url: {STREET_CLIP}\n    incident_types: [fire]\n")
     assert main(["run", "--config", str(config), "--duration", "1"]) == 2

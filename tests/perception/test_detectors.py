@@ -5,8 +5,7 @@ import pytest
 
 from citywatch.config import ModelSettings
 from citywatch.paths import models_dir
-from citywatch.perception import detectors
-from citywatch.perception.detectors import load_detector, register_detector
+from citywatch.perception.detectors import DETECTORS, load_detector, register_detector
 from citywatch.perception.model_pack import ModelPack, ModelPackError
 from citywatch.perception.yolo import YoloDetector
 from citywatch.perception.yolo_loader import load_yolo
@@ -34,7 +33,7 @@ def test_an_altered_model_is_refused_before_loading(tmp_path: Path, settings: Mo
 def test_new_roles_are_added_by_registering(
     pack: ModelPack, settings: ModelSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(detectors, "DETECTOR_LOADERS", dict(detectors.DETECTOR_LOADERS))
+    monkeypatch.setattr(DETECTORS, "_entries", dict(DETECTORS._entries))
 
     def load_vehicles(pack: ModelPack, settings: ModelSettings, conf_threshold: float) -> YoloDetector:
         return load_yolo(pack, "coco-yolov8n-int8-640", settings, conf_threshold)
