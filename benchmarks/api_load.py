@@ -33,7 +33,7 @@ from citywatch.api.context import ApiContext
 from citywatch.config import parse_config
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import IncidentStatus
+from citywatch.domain.stored_incident import IncidentStatus
 from citywatch.incidents.schema import IncidentRow
 from citywatch.incidents.store import IncidentStore
 

@@ -32,7 +32,7 @@ from dashboard_support import browser, free_port, login, start_server, wait_for
 from selenium.webdriver.common.by import By
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import IncidentStatus
+from citywatch.domain.stored_incident import IncidentStatus
 from citywatch.incidents.schema import IncidentRow
 
 _SINCE_NAVIGATION = "return performance.now()"

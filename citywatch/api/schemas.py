@@ -12,9 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.incidents.lifecycle import Action, IncidentEvent
-from citywatch.incidents.model import IncidentStatus
-from citywatch.incidents.store import StoredIncident
 from citywatch.incidents.users import NAME_PATTERN, ApiToken, Role, User
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
@@ -29,6 +28,8 @@ class Box(BaseModel):
     confidence: float
 
 
+# `StoredIncident.to_json` with `snapshot_url` and `clip_url` for its paths; tests/api/test_incident_json.py
+# keeps the two in step. (A comment, not a docstring: the OpenAPI schema stays as it is.)
 class IncidentOut(BaseModel):
     id: str
     type: IncidentType
@@ -54,29 +55,14 @@ class IncidentOut(BaseModel):
 
     @classmethod
     def of(cls, incident: StoredIncident) -> IncidentOut:
+        """The incident's one JSON shape (`StoredIncident.to_json`), its evidence as URLs, not paths."""
         base = f"/api/incidents/{incident.id}"
-        return cls(
-            id=incident.id,
-            type=incident.type,
-            subtype=incident.subtype,
-            camera_id=incident.camera_id,
-            status=incident.status,
-            confidence=incident.confidence,
-            started_at=incident.started_at,
-            ended_at=incident.ended_at,
-            frame_index=incident.frame_index,
-            boxes=[Box(xyxy=b.xyxy, label=b.label, confidence=b.confidence) for b in incident.boxes],
-            details=incident.details,
-            snapshot_url=f"{base}/snapshot" if incident.snapshot_path else None,
-            clip_url=f"{base}/clip" if incident.clip_path else None,
-            evidence_error=incident.evidence_error,
-            created_at=incident.created_at,
-            locked=incident.locked,
-            group_id=incident.group_id,
-            assigned_user=incident.assigned_user,
-            assigned_unit=incident.assigned_unit,
-            acknowledged_at=incident.acknowledged_at,
-            acknowledged_by=incident.acknowledged_by,
+        return cls.model_validate(
+            incident.to_json()
+            | {
+                "snapshot_url": f"{base}/snapshot" if incident.snapshot_path else None,
+                "clip_url": f"{base}/clip" if incident.clip_path else None,
+            }
         )
 
 

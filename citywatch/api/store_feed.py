@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from citywatch.incidents.store import CameraStatus, IncidentStore, StoreError
-from citywatch.notifiers.payloads import IncidentNotice, incident_payload, stored_status_payload
+from citywatch.notifiers.payloads import incident_payload, stored_status_payload
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class StoreFeed:
             if incident.id in self._seen:
                 continue
             self._seen[incident.id] = incident.created_at
-            self._publish({"event": "incident", "data": incident_payload(IncidentNotice.of_stored(incident))})
+            self._publish({"event": "incident", "data": incident_payload(incident)})
         self._advance()
         self._publish_states()
 

@@ -6,6 +6,7 @@ config, database, API and eval labels).
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,16 @@ class EvidenceBox:
     xyxy: tuple[float, float, float, float]
     label: str
     confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        """Its JSON shape, as the database, the API and `incidents list --json` keep it."""
+        xyxy = [float(v) for v in self.xyxy]
+        return {"xyxy": xyxy, "label": self.label, "confidence": float(self.confidence)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "EvidenceBox":
+        x1, y1, x2, y2 = data["xyxy"]
+        return cls(xyxy=(x1, y1, x2, y2), label=data["label"], confidence=data["confidence"])
 
 
 @dataclass(slots=True, eq=False)

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citywatch.incidents.model import IncidentStatus
+from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.incidents.schema import IncidentEventRow, IncidentRow, UserRow
-from citywatch.incidents.store import IncidentStore, StoredIncident, stored_incident
+from citywatch.incidents.store import IncidentStore, stored_incident
 
 
 class Action(StrEnum):

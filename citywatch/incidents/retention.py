@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from citywatch.incidents.store import IncidentStore, StoredIncident
+from citywatch.domain.stored_incident import StoredIncident
+from citywatch.incidents.store import IncidentStore
 
 _SECONDS_PER_DAY = 86400
 

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import IncidentStatus
+from citywatch.domain.stored_incident import IncidentStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import IncidentStatus
+from citywatch.domain.stored_incident import StoredIncident, utc
 from citywatch.incidents.schema import CameraStatusRow, IncidentRow
 
 log = logging.getLogger(__name__)
@@ -45,66 +45,6 @@ T = TypeVar("T")
 
 class StoreError(RuntimeError):
     """The database could not do what was asked, even after retrying."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredIncident:
-    """An incident as the store keeps it: a plain value, detached from the database session.
-
-    Times are timezone-aware UTC datetimes (convert to local time only for display).
-    `snapshot_path` and `clip_path` are relative to the evidence folder; None when there is no such
-    file (not written yet, failed: see `evidence_error`, or deleted by retention).
-    """
-
-    id: str
-    type: IncidentType
-    subtype: str | None
-    camera_id: str
-    status: IncidentStatus
-    confidence: float
-    started_at: datetime
-    ended_at: datetime | None
-    frame_index: int | None
-    boxes: tuple[EvidenceBox, ...]
-    details: dict[str, Any]
-    snapshot_path: str | None
-    clip_path: str | None
-    evidence_error: str | None
-    created_at: datetime
-    locked: bool = False
-    """Evidence lock: retention never deletes this incident's evidence."""
-    group_id: str | None = None
-    """Id of the first incident of its group of related ones (same camera and type, close in time)."""
-    assigned_user: str | None = None
-    assigned_unit: str | None = None
-    acknowledged_at: datetime | None = None
-    acknowledged_by: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-safe dict (times as ISO 8601 with offset), e.g. for `citywatch incidents list --json`."""
-        return {
-            "id": self.id,
-            "type": self.type.value,
-            "subtype": self.subtype,
-            "camera_id": self.camera_id,
-            "status": self.status.value,
-            "confidence": self.confidence,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
-            "frame_index": self.frame_index,
-            "boxes": [_box_to_json(box) for box in self.boxes],
-            "details": self.details,
-            "snapshot_path": self.snapshot_path,
-            "clip_path": self.clip_path,
-            "evidence_error": self.evidence_error,
-            "created_at": self.created_at.isoformat(),
-            "locked": self.locked,
-            "group_id": self.group_id,
-            "assigned_user": self.assigned_user,
-            "assigned_unit": self.assigned_unit,
-            "acknowledged_at": self.acknowledged_at.isoformat() if self.acknowledged_at else None,
-            "acknowledged_by": self.acknowledged_by,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +182,7 @@ class IncidentStore:
         not ended, their clip neither written nor failed. Called when a pipeline for those cameras
         starts (so none of them is really open); each is closed at its start time and says why it
         has no clip. Returns their ids."""
-        note = f"no clip: citywatch stopped before writing it (repaired at restart, {_utc(now).isoformat()})"
+        note = f"no clip: citywatch stopped before writing it (repaired at restart, {utc(now).isoformat()})"
 
         def run(session: Session) -> list[str]:
             query = select(IncidentRow).where(
@@ -261,7 +201,7 @@ class IncidentStore:
 
     def close(self, incident_id: str, ended_at: float) -> bool:
         """Mark the incident ended at `ended_at` (epoch seconds); False when there is no such incident."""
-        return self._update(incident_id, "close", ended_at=_utc(ended_at))
+        return self._update(incident_id, "close", ended_at=utc(ended_at))
 
     def clear_evidence(self, incident_id: str) -> bool:
         """Forget the snapshot and clip paths (their files were deleted); False when no such incident."""
@@ -326,7 +266,7 @@ class IncidentStore:
 
     def set_camera_state(self, camera_id: str, state: str, reason: str | None, since: float) -> None:
         """Remember `camera_id`'s latest health state (since `since`, epoch seconds)."""
-        values = {"camera_id": camera_id, "state": state, "reason": reason, "since": _utc(since)}
+        values = {"camera_id": camera_id, "state": state, "reason": reason, "since": utc(since)}
 
         def run(session: Session) -> None:
             row = session.get(CameraStatusRow, camera_id)
@@ -437,63 +377,17 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, default=_json_default)
 
 
-def _utc(epoch_s: float) -> datetime:
-    return datetime.fromtimestamp(float(epoch_s), UTC)
-
-
-def _box_to_json(box: EvidenceBox) -> dict[str, Any]:
-    return {"xyxy": [float(v) for v in box.xyxy], "label": box.label, "confidence": float(box.confidence)}
-
-
-def _box_from_json(data: dict[str, Any]) -> EvidenceBox:
-    x1, y1, x2, y2 = data["xyxy"]
-    return EvidenceBox(xyxy=(x1, y1, x2, y2), label=data["label"], confidence=data["confidence"])
-
-
 def _row_values(
     incident: Incident, snapshot_path: str | None, clip_path: str | None, evidence_error: str | None
 ) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "type": IncidentType(incident.type),
-        "subtype": incident.subtype,
-        "camera_id": incident.camera_id,
-        "status": IncidentStatus.NEW,
-        "confidence": float(incident.confidence),
-        "started_at": _utc(incident.started_at),
-        "ended_at": _utc(incident.ended_at) if incident.ended_at is not None else None,
-        "frame_index": incident.frame_index,
-        "boxes": [_box_to_json(box) for box in incident.boxes],
-        "details": incident.details,
-        "snapshot_path": snapshot_path,
-        "clip_path": clip_path,
-        "evidence_error": evidence_error,
-        "created_at": datetime.now(UTC),
-    }
+    stored = StoredIncident.raised(incident, datetime.now(UTC), snapshot_path, clip_path, evidence_error)
+    values = {f.name: getattr(stored, f.name) for f in fields(StoredIncident)}
+    values["boxes"] = [box.to_json() for box in stored.boxes]
+    return values
 
 
 def stored_incident(row: IncidentRow) -> StoredIncident:
     """The plain value of an incident row (for modules that query the table themselves)."""
-    return StoredIncident(
-        id=row.id,
-        type=row.type,
-        subtype=row.subtype,
-        camera_id=row.camera_id,
-        status=row.status,
-        confidence=row.confidence,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        frame_index=row.frame_index,
-        boxes=tuple(_box_from_json(box) for box in row.boxes),
-        details=row.details,
-        snapshot_path=row.snapshot_path,
-        clip_path=row.clip_path,
-        evidence_error=row.evidence_error,
-        created_at=row.created_at,
-        locked=row.locked,
-        group_id=row.group_id,
-        assigned_user=row.assigned_user,
-        assigned_unit=row.assigned_unit,
-        acknowledged_at=row.acknowledged_at,
-        acknowledged_by=row.acknowledged_by,
-    )
+    values = {f.name: getattr(row, f.name) for f in fields(StoredIncident)}
+    values["boxes"] = tuple(EvidenceBox.from_json(box) for box in row.boxes)
+    return StoredIncident(**values)

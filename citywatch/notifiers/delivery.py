@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from citywatch.config import QuietHours
-from citywatch.notifiers.payloads import IncidentNotice
+from citywatch.domain.stored_incident import StoredIncident
 from citywatch.video.state import StateChange
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Channel(Protocol):
 
     def start(self) -> None: ...
 
-    def incident_messages(self, notice: IncidentNotice) -> list[Message]: ...
+    def incident_messages(self, incident: StoredIncident) -> list[Message]: ...
 
     def status_messages(self, change: StateChange) -> list[Message]: ...
 

@@ -14,13 +14,14 @@ from collections.abc import Callable, Sequence
 
 from citywatch.config import NotificationSettings
 from citywatch.domain.incident import Incident
+from citywatch.domain.stored_incident import StoredIncident, utc
 from citywatch.incidents.store import IncidentStore, StoreError
 from citywatch.notifiers.dead_letters import DeadLetters
 from citywatch.notifiers.delivery import Channel, DeadLetterSink, DeliveryWorker, Message
 from citywatch.notifiers.line import LineChannel
 from citywatch.notifiers.live import LiveHub
 from citywatch.notifiers.mqtt import MqttChannel
-from citywatch.notifiers.payloads import IncidentNotice, camera_status_payload, incident_payload
+from citywatch.notifiers.payloads import camera_status_payload, incident_payload
 from citywatch.notifiers.routing import Router
 from citywatch.notifiers.webhook import WebhookChannel
 from citywatch.video.state import StateChange
@@ -96,12 +97,13 @@ class Notifier:
                 log.exception("notifying %r failed", item)
 
     def _incident(self, incident: Incident) -> None:
-        notice = IncidentNotice.of(incident, self._snapshot(incident.id))
+        now = self._clock()
+        stored = StoredIncident.raised(incident, utc(now), self._snapshot(incident.id))
         if self.hub is not None:
-            self.hub.publish({"event": "incident", "data": incident_payload(notice)})
-        for name in self._router.channels_for(notice.type, notice.camera_id, self._clock()):
+            self.hub.publish({"event": "incident", "data": incident_payload(stored)})
+        for name in self._router.channels_for(stored.type, stored.camera_id, now):
             worker = self.workers[name]
-            worker.put(worker.channel.incident_messages(notice))
+            worker.put(worker.channel.incident_messages(stored))
 
     def _state_change(self, change: StateChange) -> None:
         if self.hub is not None:

@@ -9,16 +9,15 @@ try of one push, so LINE accepts it once even when an answer was lost (a repeat 
 
 import json
 import uuid
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from citywatch.config import LineSettings, NotificationSettings
 from citywatch.domain.incident_types import name_of, severity_of
+from citywatch.domain.stored_incident import StoredIncident
 from citywatch.notifiers.delivery import DeliveryError, Message, RetryPolicy
 from citywatch.notifiers.evidence_links import snapshot_link
-from citywatch.notifiers.payloads import IncidentNotice
 from citywatch.notifiers.webhook import is_retryable_status
 from citywatch.video.state import StateChange
 
@@ -43,13 +42,15 @@ class LineChannel:
     def start(self) -> None:
         """Nothing to open: the HTTP client connects on the first request."""
 
-    def incident_messages(self, notice: IncidentNotice) -> list[Message]:
-        messages = [{"type": "text", "text": self._text(notice)}]
-        image = self._image_url(notice)
+    def incident_messages(self, incident: StoredIncident) -> list[Message]:
+        messages = [{"type": "text", "text": self._text(incident)}]
+        image = self._image_url(incident)
         if image is not None:
             messages.append({"type": "image", "originalContentUrl": image, "previewImageUrl": image})
         return [
-            Message(self.name, str(uuid.uuid4()), to, {"to": to, "messages": messages}, incident_id=notice.id)
+            Message(
+                self.name, str(uuid.uuid4()), to, {"to": to, "messages": messages}, incident_id=incident.id
+            )
             for to in self._settings.to
         ]
 
@@ -78,20 +79,20 @@ class LineChannel:
         self._client.close()
         return []
 
-    def _text(self, notice: IncidentNotice) -> str:
-        kind = notice.type + (f"/{notice.subtype}" if notice.subtype else "")
-        local = datetime.fromtimestamp(notice.started_at, self._zone).strftime("%Y-%m-%d %H:%M:%S")
+    def _text(self, incident: StoredIncident) -> str:
+        kind = incident.type + (f"/{incident.subtype}" if incident.subtype else "")
+        local = incident.started_at.astimezone(self._zone).strftime("%Y-%m-%d %H:%M:%S")
         return (
-            f"[citywatch] {name_of(notice.type, 'th')} ({kind}), "
-            f"severity {severity_of(notice.type)}\n"
-            f"กล้อง camera: {notice.camera_id}\n"
+            f"[citywatch] {name_of(incident.type, 'th')} ({kind}), "
+            f"severity {severity_of(incident.type)}\n"
+            f"กล้อง camera: {incident.camera_id}\n"
             f"เวลา time: {local} ({self._notifications.timezone})\n"
-            f"ความมั่นใจ confidence: {notice.confidence:.0%}\n"
-            f"id: {notice.id}"
+            f"ความมั่นใจ confidence: {incident.confidence:.0%}\n"
+            f"id: {incident.id}"
         )
 
-    def _image_url(self, notice: IncidentNotice) -> str | None:
+    def _image_url(self, incident: StoredIncident) -> str | None:
         n = self._notifications
-        if notice.snapshot_path is None or n.public_base_url is None or n.evidence_link_secret is None:
+        if incident.snapshot_path is None or n.public_base_url is None or n.evidence_link_secret is None:
             return None
-        return snapshot_link(n.public_base_url, n.evidence_link_secret, notice.id, n.evidence_link_ttl_s)
+        return snapshot_link(n.public_base_url, n.evidence_link_secret, incident.id, n.evidence_link_ttl_s)

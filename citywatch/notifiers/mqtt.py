@@ -23,8 +23,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from citywatch.config import MqttSettings
+from citywatch.domain.stored_incident import StoredIncident
 from citywatch.notifiers.delivery import DeliveryError, Message, RetryPolicy
-from citywatch.notifiers.payloads import IncidentNotice, camera_status_payload, incident_payload
+from citywatch.notifiers.payloads import camera_status_payload, incident_payload
 from citywatch.video.state import StateChange
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,9 @@ class MqttChannel:
         self._client.connect_async(self._settings.host, self._settings.port, self._settings.keepalive_s)
         self._client.loop_start()
 
-    def incident_messages(self, notice: IncidentNotice) -> list[Message]:
-        topic = f"{self._prefix}/incidents/{notice.type}/{notice.camera_id}"
-        return [Message(self.name, notice.id, topic, incident_payload(notice), incident_id=notice.id)]
+    def incident_messages(self, incident: StoredIncident) -> list[Message]:
+        topic = f"{self._prefix}/incidents/{incident.type}/{incident.camera_id}"
+        return [Message(self.name, incident.id, topic, incident_payload(incident), incident_id=incident.id)]
 
     def status_messages(self, change: StateChange) -> list[Message]:
         topic = f"{self._prefix}/cameras/{change.camera_id}/status"

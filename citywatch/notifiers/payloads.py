@@ -4,68 +4,28 @@ Times are ISO 8601 in UTC with the offset; `snapshot_path` is relative to the ev
 (what the store keeps), None when there is no snapshot.
 """
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import severity_of
-from citywatch.incidents.store import CameraStatus, StoredIncident
+from citywatch.domain.stored_incident import StoredIncident, utc
+from citywatch.incidents.store import CameraStatus
 from citywatch.video.state import StateChange
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class IncidentNotice:
-    """What channels need of a stored incident (no frame, no boxes)."""
-
-    id: str
-    type: str
-    subtype: str | None
-    camera_id: str
-    started_at: float
-    confidence: float
-    snapshot_path: str | None
-
-    @classmethod
-    def of(cls, incident: Incident, snapshot_path: str | None) -> "IncidentNotice":
-        return cls(
-            id=incident.id,
-            type=str(incident.type),
-            subtype=incident.subtype,
-            camera_id=incident.camera_id,
-            started_at=float(incident.started_at),
-            confidence=float(incident.confidence),
-            snapshot_path=snapshot_path,
-        )
-
-    @classmethod
-    def of_stored(cls, incident: StoredIncident) -> "IncidentNotice":
-        """The same notice, from a row another process stored (an API without a pipeline)."""
-        return cls(
-            id=incident.id,
-            type=incident.type.value,
-            subtype=incident.subtype,
-            camera_id=incident.camera_id,
-            started_at=incident.started_at.timestamp(),
-            confidence=float(incident.confidence),
-            snapshot_path=incident.snapshot_path,
-        )
-
-
-def iso_utc(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).isoformat()
-
-
-def incident_payload(notice: IncidentNotice) -> dict[str, Any]:
+def incident_payload(incident: StoredIncident) -> dict[str, Any]:
+    """What every channel says of an incident: a part of its one JSON shape (`StoredIncident.to_json`),
+    its start as `time`, its confidence rounded, and the type's severity."""
+    data = incident.to_json()
     return {
-        "id": notice.id,
-        "type": notice.type,
-        "subtype": notice.subtype,
-        "severity": severity_of(notice.type),
-        "camera_id": notice.camera_id,
-        "time": iso_utc(notice.started_at),
-        "confidence": round(notice.confidence, 4),
-        "snapshot_path": notice.snapshot_path,
+        "id": data["id"],
+        "type": data["type"],
+        "subtype": data["subtype"],
+        "severity": severity_of(incident.type),
+        "camera_id": data["camera_id"],
+        "time": data["started_at"],
+        "confidence": round(data["confidence"], 4),
+        "snapshot_path": data["snapshot_path"],
     }
 
 
@@ -74,7 +34,7 @@ def camera_status_payload(change: StateChange) -> dict[str, Any]:
         "camera_id": change.camera_id,
         "state": str(change.current),
         "previous": str(change.previous),
-        "since": iso_utc(change.at),
+        "since": utc(change.at).isoformat(),
         "reason": change.reason,
     }
 

@@ -17,8 +17,9 @@ from collections.abc import Callable
 import httpx
 
 from citywatch.config import WebhookSettings
+from citywatch.domain.stored_incident import StoredIncident
 from citywatch.notifiers.delivery import DeliveryError, Message, RetryPolicy
-from citywatch.notifiers.payloads import IncidentNotice, incident_payload
+from citywatch.notifiers.payloads import incident_payload
 from citywatch.video.state import StateChange
 
 _RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -50,9 +51,9 @@ class WebhookChannel:
     def start(self) -> None:
         """Nothing to open: the HTTP client connects on the first request."""
 
-    def incident_messages(self, notice: IncidentNotice) -> list[Message]:
-        body = {"event": "incident", "incident": incident_payload(notice)}
-        return [Message(self.name, f"{notice.id}-{self.name}", self.name, body, incident_id=notice.id)]
+    def incident_messages(self, incident: StoredIncident) -> list[Message]:
+        body = {"event": "incident", "incident": incident_payload(incident)}
+        return [Message(self.name, f"{incident.id}-{self.name}", self.name, body, incident_id=incident.id)]
 
     def status_messages(self, change: StateChange) -> list[Message]:
         return []

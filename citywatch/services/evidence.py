@@ -15,10 +15,11 @@ from typing import Literal
 import cv2
 from sqlalchemy import select
 
+from citywatch.domain.stored_incident import StoredIncident
 from citywatch.incidents.audit import AuditLog
 from citywatch.incidents.lifecycle import IncidentEvent, IncidentLifecycle
 from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore, StoredIncident
+from citywatch.incidents.store import IncidentStore
 from citywatch.services.permissions import Caller, Task, permit
 
 EvidenceKind = Literal["snapshot", "clip"]

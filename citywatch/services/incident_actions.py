@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from citywatch.domain.stored_incident import StoredIncident
 from citywatch.incidents.audit import AuditLog, audit_row
 from citywatch.incidents.lifecycle import (
     STATUS_ACTIONS,
@@ -21,7 +22,7 @@ from citywatch.incidents.lifecycle import (
     IncidentLifecycle,
     can_transition,
 )
-from citywatch.incidents.store import IncidentStore, StoredIncident
+from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role
 from citywatch.notifiers.live import LiveHub
 from citywatch.services.permissions import LEAST_ROLE, Authority, Caller

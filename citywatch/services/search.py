@@ -22,10 +22,10 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.incidents.lifecycle import OPEN_STATUSES, IncidentEvent, IncidentLifecycle
-from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore, StoredIncident, stored_incident
+from citywatch.incidents.store import IncidentStore, stored_incident
 from citywatch.services.permissions import Caller, Task, permit
 
 RELATED_LIMIT = 100

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from citywatch.incidents.model import IncidentStatus
+from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore, StoredIncident
+from citywatch.incidents.store import IncidentStore
 from citywatch.services.permissions import Caller, Task, permit
 from citywatch.services.search import IncidentFilter, SortKey, search
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.model import IncidentStatus
+from citywatch.domain.stored_incident import IncidentStatus
 from citywatch.incidents.schema import Base
 from citywatch.incidents.store import MIGRATIONS_DIR, IncidentStore, StoreError
 

@@ -6,8 +6,8 @@ from argon2 import PasswordHasher
 
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.stored_incident import IncidentStatus
 from citywatch.incidents.lifecycle import Action, IncidentLifecycle, LifecycleError, TransitionError
-from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role, UserDirectory, UserError
 

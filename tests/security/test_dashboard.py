@@ -18,8 +18,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from citywatch.domain.stored_incident import IncidentStatus
 from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.model import IncidentStatus
 from citywatch.incidents.users import Role, UserDirectory
 
 _names = itertools.count(1)

@@ -10,9 +10,9 @@ import pytest
 from api_support import PASSWORD, Api
 
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.incidents.lifecycle import Action, IncidentLifecycle
-from citywatch.incidents.model import IncidentStatus
-from citywatch.incidents.store import IncidentStore, StoredIncident
+from citywatch.incidents.store import IncidentStore
 from citywatch.incidents.users import Role
 from citywatch.services import incident_actions
 from citywatch.services.incident_actions import ActionInput, offered_actions

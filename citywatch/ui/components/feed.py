@@ -10,7 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from citywatch.domain.incident_types import IncidentType, severity_of
-from citywatch.incidents.store import StoredIncident
+from citywatch.domain.stored_incident import StoredIncident
 from citywatch.services.search import IncidentFilter, Page
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
