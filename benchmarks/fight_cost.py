@@ -10,14 +10,12 @@ import numpy as np
 
 from citywatch.analytics.base import AnalysisInput
 from citywatch.analytics.catalog import create_analyzer
-from citywatch.analytics.fight_features import FIGHT_FPS
 from citywatch.config import CameraConfig, ModelSettings, Thresholds
 from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
-from citywatch.perception.fight_classifier import load_fight_classifier
+from citywatch.perception.fight_clip import CLIP_FPS, load_fight_clip_model
 from citywatch.perception.model_pack import ModelPack
-from citywatch.perception.pose import load_pose_estimator
 from citywatch.runtime.media_analysis import _sampled_video_frames
 
 VIDEOS = [
@@ -31,13 +29,13 @@ VIDEOS = [
 def main() -> None:
     settings = ModelSettings(intra_op_threads=1)
     detector = load_detector(ModelPack.open(), "coco", settings)
-    models = {"pose": load_pose_estimator(settings), "fight": load_fight_classifier(settings)}
+    models = {"fight_clip": load_fight_clip_model(settings)}
     print("| video (5 fps) | frames | COCO pass | fight analyzer | fight / COCO |")
     for name, start, end in VIDEOS:
-        camera = CameraConfig(id="bench", url=name, incident_types=["fight"], analytics_fps=FIGHT_FPS)
+        camera = CameraConfig(id="bench", url=name, incident_types=["fight"], analytics_fps=CLIP_FPS)
         analyzer = create_analyzer(IncidentType.FIGHT, camera, Thresholds(), models)
         coco, fight = [], []
-        for frame in _sampled_video_frames(datasets_dir() / Path(name), FIGHT_FPS):
+        for frame in _sampled_video_frames(datasets_dir() / Path(name), CLIP_FPS):
             if frame.timestamp < start:
                 continue
             if frame.timestamp >= end:

@@ -32,7 +32,8 @@ def test_an_unknown_name_is_an_error_that_lists_the_known_ones() -> None:
 
 def test_the_three_kinds_of_plugin_share_it() -> None:
     assert DETECTORS.known() == ["coco", "fall_detector", "fire_smoke", "rider_heads", "weapon"]
-    assert SECOND_STAGES.known() == ["fall", "fight", "pose"]
+    assert SECOND_STAGES.known() == ["fall", "fight_clip", "pose"]
     assert ANALYZERS.known() == available_types()
-    with pytest.raises(ValueError, match=r"unknown second-stage model 'depth' \(known: fall, fight, pose\)"):
+    known = r"\(known: fall, fight_clip, pose\)"
+    with pytest.raises(ValueError, match=rf"unknown second-stage model 'depth' {known}"):
         SECOND_STAGES.get("depth")

@@ -290,57 +290,51 @@ class AccidentThresholds(PersistenceRule):
 
 
 class FightThresholds(PersistenceRule):
+    # Operating points read from the fight clip model's grouped cross-validation (python -m
+    # citywatch.training.fight_clip; docs/ACCURACY.md, min_people 1). Its best F1 at precision >= 0.9,
+    # 0.98, does not carry over to the shipped scorer (trained on every clip, its scores run lower in
+    # the tail: in-sample fight clips peak at 0.92-0.97), so normal is 0.9: P 0.87, R 0.50, 7.5 % of
+    # no_fight clips flagged in CV. high = best F1 at precision >= 0.8 (0.625: P 0.83, R 0.80, 16 %);
+    # low = 0.95 (P 0.88, R 0.40, 5.4 %).
+    SENSITIVITY: ClassVar[dict[str, dict[str, float]]] = {
+        "low": {"min_probability": 0.95},
+        "high": {"min_probability": 0.625},
+    }
     counted_at_fps: float = Field(
         default=5.0,
         gt=0,
         le=30,
         description="The analysed frame rate `persist_frames` and `window_frames` are counted at (the "
-        "fight classifier's own rate, FIGHT_FPS); other rates are scaled to the same seconds.",
+        "fight clip model's own rate); other rates are scaled to the same seconds. Cameras that look for "
+        "fights should analyse at 5 fps: the model reads motion over 0.2 s.",
     )
     min_person_confidence: float = Field(
-        default=0.25, ge=0, le=1, description="COCO person tracks below this confidence are left out."
-    )
-    min_frame_pose_confidence: float = Field(
-        default=0.15,
-        ge=0,
-        le=1,
-        description="People MoveNet finds in the whole frame (missed by the detector) at or above this "
-        "score are followed too.",
-    )
-    max_group_gap: float = Field(
-        default=0.3,
-        ge=0,
-        description="People whose boxes are at most this far apart (in their mean size) form a group. "
-        "The classifier was trained with the default; larger values add bystanders.",
-    )
-    min_size_ratio: float = Field(
-        default=0.4,
-        gt=0,
-        le=1,
-        description="People of very different sizes (near and far from the camera) never form a group.",
+        default=0.25, ge=0, le=1, description="COCO person boxes below this confidence are not counted."
     )
     min_people: int = Field(
-        default=2,
-        ge=1,
-        description="People a group needs. 1 also judges people alone: the detector often boxes two "
-        "wrestling people as one.",
+        default=1,
+        ge=0,
+        description="People in view (in one frame of the model's 1.2 s window, inside the camera's fight "
+        "zones) for the fight model to run at all; 0 runs it on every frame. Not 2: the int8 COCO model "
+        "often boxes two wrestling people as one or misses them, and 2 lost a fifth of the fights found "
+        "in cross-validation (docs/ACCURACY.md).",
     )
     min_probability: float = Field(
-        default=0.7,
+        default=0.9,
         gt=0,
         le=1,
-        description="Fight-classifier probability at which a group's analysed frame counts as fighting (the "
-        "median of the thresholds python -m citywatch.training.fight chose inside its source-video folds).",
+        description="Fight clip model score at which an analysed frame counts as fighting (read from the "
+        "grouped cross-validation by source video; docs/ACCURACY.md says why not its P >= 0.9 point).",
     )
     persist_frames: int = Field(
         default=2,
         ge=1,
-        description="Fighting frames of a group, out of its last `window_frames`, to raise. A still image "
+        description="Fighting frames, out of the camera's last `window_frames`, to raise. A still image "
         "(window_frames 1) never raises: a fight is motion, which one frame does not show.",
     )
-    window_frames: int = Field(default=3, ge=1, description="A group's latest analysed frames considered.")
+    window_frames: int = Field(default=3, ge=1, description="The camera's latest analysed frames considered.")
     end_after_s: float = Field(
-        default=10.0, gt=0, description="An episode ends when none of its people fought for this long."
+        default=10.0, gt=0, description="An episode ends after this long without a fighting frame."
     )
 
 

@@ -1,4 +1,4 @@
-"""Binary classifiers over feature rows (the fall and fight classifiers): one wrapper for both.
+"""Binary classifiers over feature rows (the fall classifier), trained with scikit-learn.
 
 They are scikit-learn models trained by `citywatch/training/` and exported with skl2onnx, shipped
 in the bundled pack (citywatch/models/), so they are verified and loaded like any pack model.

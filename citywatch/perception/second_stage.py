@@ -1,5 +1,5 @@
 """Second-stage models: the ones analyzers run themselves on crops or features (pose on a person,
-the fall and fight classifiers), as opposed to the detectors the scheduler runs on whole frames.
+the fall classifier, the fight clip model), as opposed to the detectors the scheduler runs on whole frames.
 
 Each is loaded once per process by name and shared by all cameras' analyzers; a new one registers
 its loader in `SECOND_STAGES`. The built-in ones are registered at the end of this module, from
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from citywatch.config import ModelSettings
 from citywatch.perception.fall_classifier import load_fall_classifier
-from citywatch.perception.fight_classifier import load_fight_classifier
+from citywatch.perception.fight_clip import load_fight_clip_model
 from citywatch.perception.pose import load_pose_estimator
 from citywatch.registry import Registry
 
@@ -25,4 +25,4 @@ def load_second_stage(name: str, settings: ModelSettings) -> object:
 
 SECOND_STAGES.register("pose", load_pose_estimator)
 SECOND_STAGES.register("fall", load_fall_classifier)
-SECOND_STAGES.register("fight", load_fight_classifier)
+SECOND_STAGES.register("fight_clip", load_fight_clip_model)
