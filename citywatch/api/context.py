@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 
-from citywatch.api.camera_monitor import CameraMonitor
 from citywatch.api.store_feed import StoreFeed
 from citywatch.config import ApiSettings, CameraConfig, CitywatchConfig
 from citywatch.incidents.audit import AuditLog
@@ -21,6 +20,7 @@ from citywatch.incidents.users import UserDirectory
 from citywatch.notifiers.live import LiveHub
 from citywatch.services.accounts import Accounts
 from citywatch.services.audit import AuditTrail
+from citywatch.services.camera_monitor import CameraMonitor
 from citywatch.services.evidence import Evidence
 from citywatch.services.incident_actions import IncidentActions
 from citywatch.services.permissions import Authority

@@ -8,8 +8,8 @@ from citywatch.cli.common import config_of, setup_logging
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from citywatch.api.camera_monitor import CameraMonitor
     from citywatch.runtime.supervisor import Supervisor
+    from citywatch.services.camera_monitor import CameraMonitor
 
     config = config_of(args)
     setup_logging(args.log_level or config.log_level)

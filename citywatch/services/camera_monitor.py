@@ -1,6 +1,6 @@
-"""Live camera health for the API: the Supervisor's state changes, kept in memory for reads and
-written to the `camera_status` table so the API alone (`--no-pipeline`) still shows the last
-known state.
+"""Live camera health for the API, the dashboard and `citywatch run`: the Supervisor's state
+changes, kept in memory for reads and written to the `camera_status` table so the API alone
+(`--no-pipeline`) still shows the last known state.
 
 State listeners are called on a camera's decode thread (with its state machine's lock held), so
 the listener only records the change and queues it; a writer thread of its own does the database
