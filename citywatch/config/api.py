@@ -2,11 +2,10 @@
 
 import ipaddress
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from citywatch.config.base import StrictModel
+from citywatch.config.base import StrictModel, TimeZoneName
 
 
 class ApiSettings(StrictModel):
@@ -33,18 +32,9 @@ class ApiSettings(StrictModel):
         default=True,
         description="/api/health (no login) says which citywatch version runs; false leaves it out.",
     )
-    timezone: str = Field(
+    timezone: TimeZoneName = Field(
         default="Asia/Bangkok", description="Time zone of the stats' hours and days (IANA name)."
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -1,8 +1,9 @@
 """What every config section shares: the error, the strict base model and the vocabularies."""
 
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from citywatch.domain.incident_types import DETECTION_TYPES
 
@@ -20,3 +21,15 @@ class StrictModel(BaseModel):
 
 Sensitivity = Literal["low", "normal", "high"]
 SENSITIVITY_LEVELS: tuple[str, ...] = Sensitivity.__args__
+
+
+def _known_time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_time_zone)]
+"""An IANA time zone name ('Asia/Bangkok'), checked when the config is read."""

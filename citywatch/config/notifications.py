@@ -2,11 +2,10 @@
 
 from datetime import time
 from typing import Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from citywatch.config.base import StrictModel
+from citywatch.config.base import StrictModel, TimeZoneName
 from citywatch.domain.incident_types import IncidentType, Severity
 
 AlertType = Literal[tuple(t.value for t in IncidentType)]  # type: ignore[valid-type]
@@ -91,7 +90,9 @@ class RouteRule(StrictModel):
 
 
 class NotificationSettings(StrictModel):
-    timezone: str = Field(default="Asia/Bangkok", description="Time zone of quiet hours and of LINE texts.")
+    timezone: TimeZoneName = Field(
+        default="Asia/Bangkok", description="Time zone of quiet hours and of LINE texts."
+    )
     public_base_url: str | None = Field(
         default=None,
         pattern=r"^https://",
@@ -111,15 +112,6 @@ class NotificationSettings(StrictModel):
         description="First rule matching an incident's type and camera picks its channels; all channels "
         "when none matches.",
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
 
     @model_validator(mode="after")
     def _known_channels(self) -> Self:
