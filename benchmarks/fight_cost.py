@@ -16,7 +16,7 @@ from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector
 from citywatch.perception.fight_clip import CLIP_FPS, load_fight_clip_model
 from citywatch.perception.model_pack import ModelPack
-from citywatch.runtime.media_analysis import _sampled_video_frames
+from citywatch.runtime.media_analysis import sampled_video_frames
 
 VIDEOS = [
     ("fight/clips/fi026.mp4", 0.0, 1e9),
@@ -35,7 +35,7 @@ def main() -> None:
         camera = CameraConfig(id="bench", url=name, incident_types=["fight"], analytics_fps=CLIP_FPS)
         analyzer = create_analyzer(IncidentType.FIGHT, camera, Thresholds(), models)
         coco, fight = [], []
-        for frame in _sampled_video_frames(datasets_dir() / Path(name), CLIP_FPS):
+        for frame in sampled_video_frames(datasets_dir() / Path(name), CLIP_FPS):
             if frame.timestamp < start:
                 continue
             if frame.timestamp >= end:

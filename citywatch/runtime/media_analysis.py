@@ -88,7 +88,7 @@ class MediaAnalyzer:
         )
         passes = DetectorPasses(self._detectors, {} if is_image else triggers_for(cascade.roles))
         report = MediaReport(path)
-        frames = _read_image(path) if is_image else _sampled_video_frames(path, self._fps)
+        frames = _read_image(path) if is_image else sampled_video_frames(path, self._fps)
         for frame in frames:
             detections = detect(frame.image, cascade.roles, passes)
             report.incidents.extend(
@@ -117,7 +117,7 @@ def _read_image(path: Path) -> Iterator[Frame]:
     yield Frame("media", 0, 0.0, image)
 
 
-def _sampled_video_frames(path: Path, fps: float) -> Iterator[Frame]:
+def sampled_video_frames(path: Path, fps: float) -> Iterator[Frame]:
     """Frames at `fps` on the video's own clock; timestamps are seconds from the start."""
     if not path.is_file():
         raise MediaError(f"{path}: file not found")

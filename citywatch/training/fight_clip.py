@@ -3,10 +3,11 @@
     python -m citywatch.training.fight_clip [--data DIR] [--out DIR] [--cache DIR] [--head spatial]
 
 1. The frame encoder is not trained: layers 0-6 of the pack's COCO YOLOv8n (`training.coco_stem`),
-   exported to ONNX. Every clip is decoded once; the frames a `Sampler` at EXTRACT_FPS picks are
-   encoded as they are and in augmented copies (COPIES: mirrored, brighter, darker, two crops), both
-   the picture and its motion picture (the difference from the frame CLIP_STEP_S before), and cached
-   as [128, 12, 20] maps (keyed by the encoder's bytes).
+   exported to ONNX. The frames `citywatch detect` would sample at EXTRACT_FPS are encoded as they
+   are and in augmented copies (COPIES: mirrored, brighter, darker, two crops), both the picture and
+   its motion picture (the difference from the frame CLIP_STEP_S before), and cached as [128, 12, 20]
+   maps (keyed by the encoder's bytes); the COCO people in view are cached beside them (a second
+   decode, once, so either cache can be refilled alone).
 2. The scorer reads WINDOW consecutive maps at CLIP_FPS. `spatial` (shipped): a 1x1 convolution per
    frame over each place's features and their change, a 3x3x3 convolution over time and space, max
    and mean over both. `pooled` and `grid` pool each map first (the first trials; docs/ACCURACY.md).
@@ -31,7 +32,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import av
 import cv2
 import numpy as np
 import torch
@@ -56,9 +56,9 @@ from citywatch.perception.fight_clip import (
 from citywatch.perception.model_pack import ModelPack, sha256_of
 from citywatch.perception.runtime import create_session
 from citywatch.perception.tracker import TRACKED_ROLE
+from citywatch.runtime.media_analysis import sampled_video_frames
 from citywatch.training.coco_stem import coco_stem
 from citywatch.training.pack_writer import cpu_latency_ms, write_manifest_entry
-from citywatch.video.sampler import Sampler
 
 log = logging.getLogger(__name__)
 
@@ -151,17 +151,6 @@ def copies_of(image: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def sampled_frames(path: Path):
-    """The frames a Sampler at EXTRACT_FPS picks, with their time."""
-    sampler = Sampler(EXTRACT_FPS)
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        for index, frame in enumerate(container.decode(stream)):
-            stamp = float(frame.time) if frame.time is not None else index / float(stream.average_rate or 25)
-            if sampler.due(stamp):
-                yield stamp, frame.to_ndarray(format="bgr24")
-
-
 def encode_clip(path: Path, encoder: Any) -> dict[str, np.ndarray]:
     """{"times": [n], copy: [n, 128, 12, 20] maps of the picture, "motion:" + copy: of its motion
     picture} for the frames a Sampler at EXTRACT_FPS picks."""
@@ -169,9 +158,9 @@ def encode_clip(path: Path, encoder: Any) -> dict[str, np.ndarray]:
     times: list[float] = []
     maps: dict[str, list[np.ndarray]] = {key: [] for copy in COPIES for key in (copy, f"motion:{copy}")}
     greys: dict[str, list[np.ndarray]] = {copy: [] for copy in COPIES}
-    for stamp, image in sampled_frames(path):
-        times.append(stamp)
-        for copy, picture in copies_of(image).items():
+    for frame in sampled_video_frames(path, EXTRACT_FPS):
+        times.append(frame.timestamp)
+        for copy, picture in copies_of(frame.image).items():
             maps[copy].append(encoder.run(None, {name: encoder_input(picture)})[0][0].astype(np.float16))
             grey, history = grey_of(picture), greys[copy]
             before = history[0] if history else grey  # MOTION_STEPS back, or the first frame
@@ -187,8 +176,8 @@ def people_in_view(path: Path, detector: Any) -> np.ndarray:
     confidence (0 where there are fewer people) on the frames the analyzer sees (every STEP-th),
     0 on the others."""
     return np.array(
-        [_top_people(detector, image) if number % STEP == 0 else (0.0, 0.0) for number, (_, image) in
-         enumerate(sampled_frames(path))],
+        [_top_people(detector, frame.image) if number % STEP == 0 else (0.0, 0.0) for number, frame in
+         enumerate(sampled_video_frames(path, EXTRACT_FPS))],
         np.float32,
     ).reshape(-1, 2)  # fmt: skip
 

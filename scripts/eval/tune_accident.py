@@ -37,7 +37,7 @@ from citywatch.perception.detectors import load_detector
 from citywatch.perception.model_pack import ModelPack
 from citywatch.perception.second_stage import load_second_stage
 from citywatch.perception.tracker import TRACKED_ROLE, ObjectTracker
-from citywatch.runtime.media_analysis import _sampled_video_frames
+from citywatch.runtime.media_analysis import sampled_video_frames
 from citywatch.video.frame import Frame
 
 CAMERA = CameraConfig(id="media", url="eval", incident_types=["accident"])
@@ -71,7 +71,7 @@ def cached(work: Path) -> tuple[dict, dict]:
     if not videos_cache.is_file():
         videos = {}
         for name in STREETS:
-            frames = _sampled_video_frames(dataset / "streets" / name, 2.0)
+            frames = sampled_video_frames(dataset / "streets" / name, 2.0)
             videos[(name, 2.0)] = [
                 (f.index, f.timestamp, f.image.shape[:2], detector.detect(f.image)) for f in frames
             ]
