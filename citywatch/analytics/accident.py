@@ -432,14 +432,11 @@ class AccidentAnalyzer:
     ) -> Incident:
         frame = analysis.frame
         boxes = [
-            EvidenceBox(
-                _box(vehicles.xyxy[i]), str(vehicles.data["class_name"][i]), float(vehicles.confidence[i])
+            EvidenceBox.of(
+                vehicles.xyxy[i], str(vehicles.data["class_name"][i]), float(vehicles.confidence[i])
             )
             for i in finding.vehicles
-        ] + [
-            EvidenceBox(_box(persons.xyxy[i]), "person", float(persons.confidence[i]))
-            for i in finding.persons
-        ]
+        ] + [EvidenceBox.of(persons.xyxy[i], "person", float(persons.confidence[i])) for i in finding.persons]
         return Incident(
             type=IncidentType.ACCIDENT,
             subtype=finding.subtype,
@@ -451,8 +448,3 @@ class AccidentAnalyzer:
             details={"rule": finding.rule, **details},
             frame=frame.image,
         )
-
-
-def _box(xyxy: np.ndarray) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (float(v) for v in xyxy)
-    return (x1, y1, x2, y2)

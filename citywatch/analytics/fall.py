@@ -105,7 +105,7 @@ class FallAnalyzer:
         settings = self._settings
         boxes = self._fall_boxes(analysis)
         evidence = [
-            EvidenceBox(tuple(float(v) for v in box), "fallen person", float(confidence))
+            EvidenceBox.of(box, "fallen person", float(confidence))
             for box, confidence in zip(boxes.xyxy, boxes.confidence, strict=True)
         ]
         details: dict[str, object] = {"fall_boxes": len(evidence)}
@@ -121,10 +121,7 @@ class FallAnalyzer:
             fallen = np.flatnonzero(
                 (probability >= settings.min_probability) & self._in_zones(poses.boxes, analysis)
             )
-            evidence += [
-                EvidenceBox(tuple(float(v) for v in poses.boxes[i]), "fallen pose", float(probability[i]))
-                for i in fallen
-            ]
+            evidence += [EvidenceBox.of(poses.boxes[i], "fallen pose", float(probability[i])) for i in fallen]
             details["keypoints"] = [keypoint_details(poses, int(i)) for i in fallen]
         if not evidence:
             return []
@@ -165,7 +162,7 @@ class FallAnalyzer:
                 "down_s": round(now - spot.first_seen, 2),
                 "evidence": "fall boxes",
             }
-            evidence = [EvidenceBox(tuple(float(v) for v in spot.box), "fallen person", spot.confidence)]
+            evidence = [EvidenceBox.of(spot.box, "fallen person", spot.confidence)]
             incident = self._new_incident(analysis, evidence, details)
             self._spot_incidents[id(spot)] = incident
             events.append(IncidentRaised(incident))
@@ -227,10 +224,7 @@ class FallAnalyzer:
         people: np.ndarray,
         details: dict[str, object],
     ) -> Incident:
-        evidence = [
-            EvidenceBox(tuple(float(v) for v in poses.boxes[i]), "fallen person", float(probability[i]))
-            for i in people
-        ]
+        evidence = [EvidenceBox.of(poses.boxes[i], "fallen person", float(probability[i])) for i in people]
         keypoints = [keypoint_details(poses, int(i)) for i in people]
         return self._new_incident(analysis, evidence, {**details, "keypoints": keypoints})
 

@@ -115,7 +115,7 @@ class FightAnalyzer:
     ) -> Incident:
         frame = analysis.frame
         boxes = (
-            [EvidenceBox(tuple(float(v) for v in box), "person", score) for box in people]
+            [EvidenceBox.of(box, "person", score) for box in people]
             if len(people)
             else [EvidenceBox(_moved_region(*moved), "motion", score)]
         )

@@ -85,7 +85,7 @@ class FireAnalyzer:
             confidence=float(confidences[names == subtype].max()),
             frame_index=frame.index,
             boxes=[
-                EvidenceBox(tuple(float(v) for v in xyxy), str(name), float(conf))
+                EvidenceBox.of(xyxy, str(name), float(conf))
                 for xyxy, name, conf in zip(
                     current.xyxy, current.data["class_name"], current.confidence, strict=True
                 )

@@ -243,16 +243,14 @@ class NoHelmetAnalyzer:
     ) -> Incident:
         frame = analysis.frame
         head_box = heads.xyxy[head]
-        boxes = [EvidenceBox(_box(head_box), "head (no helmet)", float(heads.confidence[head]))]
+        boxes = [EvidenceBox.of(head_box, "head (no helmet)", float(heads.confidence[head]))]
         if rider.person >= 0:
             boxes.append(
-                EvidenceBox(
-                    _box(persons.xyxy[rider.person]), "rider", float(persons.confidence[rider.person])
-                )
+                EvidenceBox.of(persons.xyxy[rider.person], "rider", float(persons.confidence[rider.person]))
             )
         boxes.append(
-            EvidenceBox(
-                _box(motorcycles.xyxy[rider.motorcycle]),
+            EvidenceBox.of(
+                motorcycles.xyxy[rider.motorcycle],
                 str(motorcycles.data["class_name"][rider.motorcycle]),
                 float(motorcycles.confidence[rider.motorcycle]),
             )
@@ -305,8 +303,3 @@ def assign_heads(
             if above and distance < best_distance:
                 owner[h], best_distance = index, distance
     return owner
-
-
-def _box(xyxy: np.ndarray) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (float(v) for v in xyxy)
-    return (x1, y1, x2, y2)

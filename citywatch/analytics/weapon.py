@@ -453,13 +453,13 @@ class WeaponAnalyzer:
             confidence=confidence,
             frame_index=frame.index,
             boxes=[
-                EvidenceBox(
-                    _box(people.xyxy[holding.person]),
+                EvidenceBox.of(
+                    people.xyxy[holding.person],
                     "armed person",
                     float(np.nan_to_num(people.confidence[holding.person])),
                 ),
-                EvidenceBox(
-                    _box(weapons.xyxy[holding.weapon]),
+                EvidenceBox.of(
+                    weapons.xyxy[holding.weapon],
                     str(weapons.subtype[holding.weapon]),
                     float(weapons.confidence[holding.weapon]),
                 ),
@@ -495,8 +495,8 @@ class WeaponAnalyzer:
             confidence=float(np.mean([c for s, c in seen if s == subtype])),
             frame_index=frame.index,
             boxes=[
-                EvidenceBox(
-                    _box(weapons.xyxy[weapon]),
+                EvidenceBox.of(
+                    weapons.xyxy[weapon],
                     str(weapons.subtype[weapon]),
                     float(weapons.confidence[weapon]),
                 )
@@ -504,8 +504,3 @@ class WeaponAnalyzer:
             details={**details, "held_by": by, "frames_held": details.get("frames_held", 1)},
             frame=frame.image,
         )
-
-
-def _box(xyxy: np.ndarray) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (float(v) for v in xyxy)
-    return (x1, y1, x2, y2)

@@ -27,6 +27,12 @@ class EvidenceBox:
         return {"xyxy": xyxy, "label": self.label, "confidence": float(self.confidence)}
 
     @classmethod
+    def of(cls, xyxy: np.ndarray, label: str, confidence: float) -> "EvidenceBox":
+        """The box of a detector's or tracker's [4] corners (numpy floats made plain floats)."""
+        x1, y1, x2, y2 = (float(v) for v in xyxy)
+        return cls(xyxy=(x1, y1, x2, y2), label=label, confidence=float(confidence))
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> "EvidenceBox":
         x1, y1, x2, y2 = data["xyxy"]
         return cls(xyxy=(x1, y1, x2, y2), label=data["label"], confidence=data["confidence"])
