@@ -13,7 +13,7 @@ import pytest
 import socketio
 import yaml
 from argon2 import PasswordHasher
-from dashboard_support import PASSWORD, Server, browser, login, wait_for
+from dashboard_support import PASSWORD, Server, browser, click, login, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -65,7 +65,7 @@ def test_an_open_page_acts_for_nobody_once_its_user_changed(
         users.update_user(name, disabled=True)
     else:
         users.update_user(name, role=Role.VIEWER)
-    wait_for(driver, "[data-test=confirm-yes]").click()
+    click(driver, "[data-test=confirm-yes]")  # the page may redraw as the change reaches it
     if change == "disabled":
         _on_login_page(driver, 10)
     else:  # still logged in, no longer allowed

@@ -188,6 +188,20 @@ def wait_for(driver: WebDriver, css: str, timeout: float = 10) -> WebElement:
     )
 
 
+def click(driver: WebDriver, css: str, timeout: float = 10) -> None:
+    """Click the first visible element at `css`, found again when the page redrew it between being
+    found and being clicked (a stale element)."""
+
+    def clicked(d: WebDriver) -> bool:
+        try:
+            wait_for(d, css, timeout).click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    WebDriverWait(driver, timeout, 0.05).until(clicked, f"could not click {css}")
+
+
 def wait_text(driver: WebDriver, css: str, expected: str, timeout: float = 10, exact: bool = True) -> None:
     """Wait until the element at `css` (found again each time: pages redraw) shows `expected` (or,
     not `exact`, a text that contains it)."""
