@@ -29,13 +29,13 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from citywatch.api.app import create_app
-from citywatch.api.context import ApiContext
 from citywatch.config import parse_config
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.stored_incident import IncidentStatus
-from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore
+from citywatch.services.context import AppContext
+from citywatch.storage.schema import IncidentRow
+from citywatch.storage.store import IncidentStore
 
 TYPES = [IncidentType.FIRE, IncidentType.FIGHT, IncidentType.FALL, IncidentType.NO_HELMET]
 CAMERAS = [f"cam{i:02d}" for i in range(50)]
@@ -76,7 +76,7 @@ def bulk_fill(store: IncidentStore, total: int) -> None:
 
 
 @contextmanager
-def server(context: ApiContext) -> Iterator[str]:
+def server(context: AppContext) -> Iterator[str]:
     config = uvicorn.Config(create_app(context), host="127.0.0.1", port=0, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
@@ -118,7 +118,7 @@ def run(name: str, url: str, folder: Path, total: int, writes: int, requests: in
     per_second = timed_adds(store, writes)
     bulk_fill(store, total)
     config = parse_config({"storage": {"database_url": url, "evidence_dir": str(folder)}})
-    context = ApiContext.build(config, store, password_hasher=PasswordHasher(time_cost=1, memory_cost=1024))
+    context = AppContext.build(config, store, password_hasher=PasswordHasher(time_cost=1, memory_cost=1024))
     user = context.users.add_user("bench", "viewer", "benchmark-password")
     token, _ = context.users.start_session(user)
     headers = {"Authorization": f"Bearer {token}"}

@@ -33,7 +33,7 @@ from selenium.webdriver.common.by import By
 
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.stored_incident import IncidentStatus
-from citywatch.incidents.schema import IncidentRow
+from citywatch.storage.schema import IncidentRow
 
 _SINCE_NAVIGATION = "return performance.now()"
 

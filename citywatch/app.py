@@ -12,9 +12,9 @@ from types import FrameType
 import uvicorn
 
 from citywatch.api.app import create_app
-from citywatch.api.context import ApiContext
 from citywatch.config import CitywatchConfig
-from citywatch.incidents.store import IncidentStore
+from citywatch.services.context import AppContext
+from citywatch.storage.store import IncidentStore
 from citywatch.ui.app import mount_ui
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def serve(
         from citywatch.runtime.supervisor import Supervisor  # loads the model pack: only when it runs
 
         supervisor = Supervisor(config)
-    context = ApiContext.build(config, store, supervisor)
+    context = AppContext.build(config, store, supervisor)
     app = create_app(context)
     mount_ui(app, context, config.ui, config_path)
     trusted = config.api.trusted_proxies

@@ -15,7 +15,7 @@ RUN_TIME_PACKAGES = (
     "domain",
     "analytics",
     "perception",
-    "incidents",
+    "storage",
     "video",
     "notifiers",
     "runtime",

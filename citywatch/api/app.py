@@ -17,14 +17,14 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from citywatch import __version__
-from citywatch.api.auth import SESSION_COOKIE, Viewer
-from citywatch.api.context import ApiContext
+from citywatch.api.auth import Viewer
 from citywatch.api.metrics import metrics_registry, render
 from citywatch.api.routers import (
     audit,
     auth,
     cameras,
     evidence,
+    frames,
     health,
     incidents,
     live,
@@ -33,7 +33,9 @@ from citywatch.api.routers import (
     stats,
     users,
 )
-from citywatch.incidents.store import StoreError
+from citywatch.services.context import AppContext
+from citywatch.services.permissions import SESSION_COOKIE
+from citywatch.storage.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ ROUTERS = (auth, cameras, incidents, evidence, stats, users, audit, notification
 """Mounted under /api, in this order."""
 
 
-def create_app(context: ApiContext) -> FastAPI:
+def create_app(context: AppContext) -> FastAPI:
     """The app over `context`; its lifespan starts and stops the camera monitor and either the
     pipeline (`context.supervisor`) or the store feed of the live hub (`context.feed`)."""
 
@@ -80,6 +82,7 @@ def create_app(context: ApiContext) -> FastAPI:
     for module in ROUTERS:
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(frames.router)  # the dashboard's pictures, at /ui/...
     registry = metrics_registry(context)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response)

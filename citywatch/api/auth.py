@@ -13,18 +13,17 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from citywatch.api.context import ApiContext
-from citywatch.services.permissions import ActionRefused, Caller, Permission, Task, permit
+from citywatch.services.context import AppContext
+from citywatch.services.permissions import SESSION_COOKIE, ActionRefused, Caller, Permission, Task, permit
 
-SESSION_COOKIE = "citywatch_session"
 _bearer = HTTPBearer(auto_error=False, description="A session token from /api/auth/login or an API token.")
 
 
-def get_context(request: Request) -> ApiContext:
+def get_context(request: Request) -> AppContext:
     return request.app.state.context
 
 
-Context = Annotated[ApiContext, Depends(get_context)]
+Context = Annotated[AppContext, Depends(get_context)]
 
 
 def client_address(request: Request) -> str:

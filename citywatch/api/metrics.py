@@ -13,13 +13,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from citywatch.api.context import ApiContext
-from citywatch.incidents.schema import IncidentRow
+from citywatch.services.context import AppContext
+from citywatch.storage.schema import IncidentRow
 from citywatch.video.state import CameraState
 
 
 class CitywatchCollector(Collector):
-    def __init__(self, context: ApiContext) -> None:
+    def __init__(self, context: AppContext) -> None:
         self._context = context
 
     def collect(self) -> Iterator[Metric]:
@@ -121,7 +121,7 @@ class CitywatchCollector(Collector):
         yield gauge
 
 
-def metrics_registry(context: ApiContext) -> CollectorRegistry:
+def metrics_registry(context: AppContext) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(CitywatchCollector(context))
     return registry

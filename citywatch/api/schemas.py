@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.lifecycle import Action, IncidentEvent
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
-from citywatch.incidents.lifecycle import Action, IncidentEvent
-from citywatch.incidents.users import NAME_PATTERN, ApiToken, Role, User
+from citywatch.storage.users import NAME_PATTERN, ApiToken, Role, User
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")]
@@ -52,6 +52,11 @@ class IncidentOut(BaseModel):
     assigned_unit: str | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    close_reason: str | None = Field(
+        description="The closing category given when it was resolved or called a false alarm."
+    )
 
     @classmethod
     def of(cls, incident: StoredIncident) -> IncidentOut:

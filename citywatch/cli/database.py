@@ -12,12 +12,12 @@ from citywatch.cli.common import config_of, database_options
 from citywatch.config import CitywatchConfig
 
 if TYPE_CHECKING:
-    from citywatch.incidents.store import IncidentStore
+    from citywatch.storage.store import IncidentStore
 
 
 def open_store(config: CitywatchConfig) -> IncidentStore:
     """The config's store, migrated to the newest schema."""
-    from citywatch.incidents.store import IncidentStore
+    from citywatch.storage.store import IncidentStore
 
     store = IncidentStore(config.storage.database_url, group_window_s=config.incidents.group_window_s)
     store.upgrade()
@@ -34,7 +34,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
-    from citywatch.incidents.retention import apply_retention
+    from citywatch.storage.retention import apply_retention
 
     config = config_of(args)
     store = open_store(config)

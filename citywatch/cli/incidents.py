@@ -7,7 +7,7 @@ from citywatch.cli.common import config_of, database_options
 
 
 def cmd_incidents_list(args: argparse.Namespace) -> int:
-    from citywatch.incidents.store import IncidentStore
+    from citywatch.storage.store import IncidentStore
 
     store = IncidentStore(config_of(args).storage.database_url)
     store.upgrade()

@@ -6,7 +6,7 @@ import sys
 
 from citywatch.cli.common import config_of, database_options
 from citywatch.cli.database import open_store
-from citywatch.incidents.users import Role, UserDirectory, UserError
+from citywatch.storage.users import Role, UserDirectory, UserError
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:

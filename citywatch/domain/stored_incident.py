@@ -55,6 +55,12 @@ class StoredIncident:
     assigned_unit: str | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    closed_at: datetime | None = None
+    """When it was resolved or called a false alarm; None while open."""
+    closed_by: str | None = None
+    close_reason: str | None = None
+    """The closing category the operator chose (domain.lifecycle); None while open or for incidents
+    closed before reasons were asked."""
 
     @classmethod
     def raised(
@@ -109,6 +115,9 @@ class StoredIncident:
             "assigned_unit": self.assigned_unit,
             "acknowledged_at": _iso(self.acknowledged_at),
             "acknowledged_by": self.acknowledged_by,
+            "closed_at": _iso(self.closed_at),
+            "closed_by": self.closed_by,
+            "close_reason": self.close_reason,
         }
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from citywatch.config import NotificationSettings
 from citywatch.domain.incident import Incident
 from citywatch.domain.stored_incident import StoredIncident, utc
-from citywatch.incidents.store import IncidentStore, StoreError
 from citywatch.notifiers.dead_letters import DeadLetters
 from citywatch.notifiers.delivery import Channel, DeadLetterSink, DeliveryWorker, Message
 from citywatch.notifiers.line import LineChannel
@@ -24,6 +23,7 @@ from citywatch.notifiers.mqtt import MqttChannel
 from citywatch.notifiers.payloads import camera_status_payload, incident_payload
 from citywatch.notifiers.routing import Router
 from citywatch.notifiers.webhook import WebhookChannel
+from citywatch.storage.store import IncidentStore, StoreError
 from citywatch.video.state import StateChange
 
 log = logging.getLogger(__name__)

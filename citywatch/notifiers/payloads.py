@@ -9,7 +9,7 @@ from typing import Any
 
 from citywatch.domain.incident_types import severity_of
 from citywatch.domain.stored_incident import StoredIncident, utc
-from citywatch.incidents.store import CameraStatus
+from citywatch.storage.store import CameraStatus
 from citywatch.video.state import StateChange
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from citywatch.incidents.schema import JSON_TYPE, Base, UTCDateTime
+from citywatch.storage.schema import JSON_TYPE, Base, UTCDateTime
 
 
 class DeadLetterRow(Base):

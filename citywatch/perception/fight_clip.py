@@ -86,4 +86,3 @@ def open_fight_clip_model(pack: ModelPack, settings: ModelSettings) -> FightClip
 def load_fight_clip_model(settings: ModelSettings) -> FightClipModel:
     """The bundled model (runtime settings such as providers still come from `settings`)."""
     return open_fight_clip_model(ModelPack.open(BUNDLED_MODELS_DIR), settings)
-

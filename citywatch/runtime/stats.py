@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from citywatch.analytics.isolation import AnalyzerHealth
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.sink import SinkStats
 from citywatch.perception.scheduler import SchedulerStats
+from citywatch.storage.sink import SinkStats
 from citywatch.video.source import SourceStats
 from citywatch.video.state import CameraState
 

@@ -17,9 +17,6 @@ import numpy as np
 
 from citywatch.analytics.catalog import models_for, roles_for
 from citywatch.config import CitywatchConfig, incident_types_of
-from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.sink import EventSink
-from citywatch.incidents.store import IncidentStore
 from citywatch.memory import keep_frames_on_mmap
 from citywatch.notifiers.dispatcher import build_notifier
 from citywatch.notifiers.live import LiveHub
@@ -29,6 +26,9 @@ from citywatch.perception.scheduler import InferenceScheduler
 from citywatch.perception.second_stage import load_second_stage
 from citywatch.runtime.stats import SupervisorStats
 from citywatch.runtime.worker import CameraWorker
+from citywatch.storage.evidence import EvidenceWriter
+from citywatch.storage.sink import EventSink
+from citywatch.storage.store import IncidentStore
 from citywatch.video.frame import Frame
 from citywatch.video.state import StateChange
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from citywatch.domain.languages import LANGUAGES
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.lifecycle import Action
-from citywatch.incidents.users import ApiToken, Role, User, UserDirectory
+from citywatch.domain.lifecycle import Action
 from citywatch.services.permissions import Caller, Task, permit
 from citywatch.services.ratelimit import LoginRateLimiter
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.users import ApiToken, Role, User, UserDirectory
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from citywatch.incidents.audit import AuditEntry, AuditLog
 from citywatch.services.permissions import Caller, Task, permit
+from citywatch.storage.audit import AuditEntry, AuditLog
 
 
 class AuditTrail:

@@ -14,7 +14,7 @@ import queue
 import threading
 from datetime import UTC, datetime
 
-from citywatch.incidents.store import CameraStatus, IncidentStore, StoreError
+from citywatch.storage.store import CameraStatus, IncidentStore, StoreError
 from citywatch.video.state import StateChange
 
 log = logging.getLogger(__name__)

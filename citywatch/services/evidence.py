@@ -15,12 +15,13 @@ from typing import Literal
 import cv2
 from sqlalchemy import select
 
+from citywatch.domain.lifecycle import IncidentEvent
 from citywatch.domain.stored_incident import StoredIncident
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.lifecycle import IncidentEvent, IncidentLifecycle
-from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore
 from citywatch.services.permissions import Caller, Task, permit
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.schema import IncidentRow
+from citywatch.storage.store import IncidentStore
 
 EvidenceKind = Literal["snapshot", "clip"]
 SHARED_LINK_ACTOR = "shared-link"

@@ -13,19 +13,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from citywatch.domain.lifecycle import STATUS_ACTIONS, Action, IncidentEvent, can_transition
 from citywatch.domain.stored_incident import StoredIncident
-from citywatch.incidents.audit import AuditLog, audit_row
-from citywatch.incidents.lifecycle import (
-    STATUS_ACTIONS,
-    Action,
-    IncidentEvent,
-    IncidentLifecycle,
-    can_transition,
-)
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role
 from citywatch.notifiers.live import LiveHub
 from citywatch.services.permissions import LEAST_ROLE, Authority, Caller
+from citywatch.storage.audit import AuditLog, audit_row
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role
 
 
 @dataclass(frozen=True, slots=True)

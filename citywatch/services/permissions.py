@@ -17,9 +17,13 @@ from typing import Literal, TypeAlias
 
 from sqlalchemy.orm import Session
 
-from citywatch.incidents.lifecycle import Action
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Principal, Role, UserDirectory
+from citywatch.domain.lifecycle import Action
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Principal, Role, UserDirectory
+
+SESSION_COOKIE = "citywatch_session"
+"""The cookie that carries a dashboard login's session token (set by POST /api/auth/login): the
+REST routes, the pages and their sockets read it."""
 
 
 class Task(StrEnum):

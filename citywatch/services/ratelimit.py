@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from citywatch.incidents.schema import LoginFailureRow
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.schema import LoginFailureRow
+from citywatch.storage.store import IncidentStore
 
 
 def _key(username: str, address: str) -> str:

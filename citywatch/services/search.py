@@ -22,11 +22,12 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.lifecycle import OPEN_STATUSES, IncidentEvent
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
-from citywatch.incidents.lifecycle import OPEN_STATUSES, IncidentEvent, IncidentLifecycle
-from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore, stored_incident
 from citywatch.services.permissions import Caller, Task, permit
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.schema import IncidentRow
+from citywatch.storage.store import IncidentStore, stored_incident
 
 RELATED_LIMIT = 100
 """At most this many incidents of a group are named as related to one of them."""

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
-from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore
 from citywatch.services.permissions import Caller, Task, permit
 from citywatch.services.search import IncidentFilter, SortKey, search
+from citywatch.storage.schema import IncidentRow
+from citywatch.storage.store import IncidentStore
 
 CSV_COLUMNS = (
     "id",

@@ -16,8 +16,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from citywatch.config import ConfigError, Zone, escape_env, expand_env, parse_config
-from citywatch.incidents.audit import AuditLog
 from citywatch.services.permissions import Authority, Caller, Task, permit
+from citywatch.storage.audit import AuditLog
 
 _SAVING = threading.Lock()
 

@@ -12,10 +12,9 @@ from fastapi import FastAPI
 from nicegui import app as nicegui_app
 from nicegui import ui
 
-from citywatch.api.context import ApiContext
 from citywatch.config import UiSettings
+from citywatch.services.context import AppContext
 from citywatch.services.zones import Zones
-from citywatch.ui import frames
 from citywatch.ui.guard import install_guard
 from citywatch.ui.pages.cameras import cameras_page
 from citywatch.ui.pages.incident import incident_page
@@ -31,10 +30,9 @@ _HEAD = (
 )
 
 
-def mount_ui(app: FastAPI, context: ApiContext, settings: UiSettings, config_path: Path | None) -> None:
+def mount_ui(app: FastAPI, context: AppContext, settings: UiSettings, config_path: Path | None) -> None:
     install(UiServices(context, settings, Zones(context.authority, context.audit, config_path)))
     install_guard()
-    app.include_router(frames.router)
     nicegui_app.add_static_files("/ui/static", STATIC_DIR)
     ui.add_head_html(_HEAD, shared=True)
     ui.page("/login")(login_page)

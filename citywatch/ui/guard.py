@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, quote
 from nicegui import Client, app, core
 from socketio.exceptions import ConnectionRefusedError
 
-from citywatch.api.auth import SESSION_COOKIE
+from citywatch.services.permissions import SESSION_COOKIE
 from citywatch.ui.services import services
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-from citywatch.incidents.lifecycle import IncidentEvent
+from citywatch.domain.lifecycle import IncidentEvent
 from citywatch.services.evidence import IncidentExport
 from citywatch.ui.session import UiSession
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from citywatch.api.context import ApiContext
 from citywatch.config import UiSettings
+from citywatch.services.context import AppContext
 from citywatch.services.zones import Zones
 
 
 @dataclass(frozen=True)
 class UiServices:
-    context: ApiContext
+    context: AppContext
     settings: UiSettings
     zones: Zones
 

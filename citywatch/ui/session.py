@@ -11,9 +11,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from citywatch.api.auth import SESSION_COOKIE
 from citywatch.domain.languages import Language
-from citywatch.services.permissions import Caller, Permission
+from citywatch.services.permissions import SESSION_COOKIE, Caller, Permission
 from citywatch.ui.i18n import format_time, language_of, t
 from citywatch.ui.services import services
 

@@ -68,8 +68,11 @@ def main() -> None:
     analyzer._detectors = counting
     pose = analyzer._models["pose"]
     assert isinstance(pose, PoseEstimator)
-    print("| footage | analysed frames | " + " | ".join(f"{r} passes" for r in counting)
-          + " | frames with a person | MoveNet runs | pose requests answered by the memo | incidents |")
+    print(
+        "| footage | analysed frames | "
+        + " | ".join(f"{r} passes" for r in counting)
+        + " | frames with a person | MoveNet runs | pose requests answered by the memo | incidents |"
+    )
     print("|---" * (6 + len(counting)) + "|")
     for name, paths in clips(args.clips).items():
         before = {r: d.frames for r, d in counting.items()}
@@ -82,8 +85,10 @@ def main() -> None:
             people += sum("person" in f.detections["coco"].data["class_name"] for f in report.frames)
             incidents.update(str(i.type) for i in report.incidents)
         passes = " | ".join(f"{counting[r].frames - before[r]}" for r in counting)
-        print(f"| {name} ({len(paths)}) | {frames} | {passes} | {people} | {pose.model_runs - runs} "
-              f"| {pose.reused - reused} | {dict(incidents) or 0} |")
+        print(
+            f"| {name} ({len(paths)}) | {frames} | {passes} | {people} | {pose.model_runs - runs} "
+            f"| {pose.reused - reused} | {dict(incidents) or 0} |"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Helpers of the API tests: the real app (FastAPI TestClient, lifespan included) over a real
 SQLite file or a fresh PostgreSQL database, users of every role logged in, real evidence files.
 
-PostgreSQL is required, as in tests/incidents: set CITYWATCH_TEST_PG_URL to an admin URL that may
+PostgreSQL is required, as in tests/storage: set CITYWATCH_TEST_PG_URL to an admin URL that may
 CREATE DATABASE when it is not the default local server.
 """
 
@@ -23,13 +23,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from citywatch.api.app import create_app
-from citywatch.api.context import ApiContext
 from citywatch.config import CitywatchConfig, parse_config
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role
 from citywatch.paths import datasets_dir
+from citywatch.services.context import AppContext
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CLIP = "fire_smoke/videos/furg_house6.mp4"
@@ -72,7 +72,7 @@ def database(kind: str, folder: Path, pg_admin_url: str) -> Iterator[str]:
 @dataclass
 class Api:
     client: TestClient
-    context: ApiContext
+    context: AppContext
     store: IncidentStore
     evidence_dir: Path
     tokens: dict[Role, str]
@@ -127,7 +127,7 @@ def running_api(db_url: str, folder: Path) -> Iterator[Api]:
     evidence_dir = folder / "evidence"
     store = IncidentStore(db_url, backoff_s=0.01, retries=2)
     store.upgrade()
-    context = ApiContext.build(make_config(db_url, evidence_dir), store, password_hasher=FAST_HASHER)
+    context = AppContext.build(make_config(db_url, evidence_dir), store, password_hasher=FAST_HASHER)
     existing = {user.name: user for user in context.users.users()}  # a restart over the same database
     tokens = {}
     for role in Role:
@@ -138,7 +138,7 @@ def running_api(db_url: str, folder: Path) -> Iterator[Api]:
         yield Api(client, context, store, evidence_dir, tokens)
 
 
-def fuzz_operations(app: Any, context: ApiContext, excluded: set[str], examples: int = 15) -> int:
+def fuzz_operations(app: Any, context: AppContext, excluded: set[str], examples: int = 15) -> int:
     """schemathesis over every operation of `app`'s OpenAPI schema (but `excluded` paths), as an
     admin, failing at the first request that gets a server error (5xx); returns how many operations
     were fuzzed. The token is fresh for each request: a generated DELETE /api/tokens/{id} may revoke one."""

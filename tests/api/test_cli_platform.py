@@ -11,8 +11,8 @@ from process_support import CITYWATCH, citywatch, free_port, wait_for_health
 
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
+from citywatch.storage.store import IncidentStore
 
 
 def test_users_add_then_serve_without_pipeline_then_retention(tmp_path: Path) -> None:

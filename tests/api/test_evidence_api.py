@@ -3,9 +3,9 @@
 from api_support import CLIP, Api
 from sqlalchemy.orm import Session
 
-from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.users import Role
 from citywatch.paths import datasets_dir
+from citywatch.storage.schema import IncidentRow
+from citywatch.storage.users import Role
 
 
 def test_clip_supports_range_requests_and_views_are_audited(api: Api) -> None:

@@ -8,8 +8,8 @@ from api_support import T0, Api
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.stored_incident import StoredIncident
-from citywatch.incidents.users import Role
 from citywatch.notifiers.payloads import incident_payload
+from citywatch.storage.users import Role
 
 PATHS = {"snapshot_path": "snapshot_url", "clip_path": "clip_url"}
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from api_support import T0, Api
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.users import Role
+from citywatch.storage.users import Role
 
 
 def iso(epoch_s: float) -> str:

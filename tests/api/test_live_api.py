@@ -11,12 +11,12 @@ from sqlalchemy import update
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from citywatch.api.store_feed import StoreFeed
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.schema import IncidentRow
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role
+from citywatch.services.store_feed import StoreFeed
+from citywatch.storage.schema import IncidentRow
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role
 
 
 def receive(socket: WebSocketTestSession, pool: ThreadPoolExecutor, timeout_s: float) -> dict:

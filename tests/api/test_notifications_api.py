@@ -2,9 +2,9 @@
 
 from api_support import Api
 
-from citywatch.incidents.users import Role
 from citywatch.notifiers.dead_letters import DeadLetters
 from citywatch.notifiers.delivery import Message
+from citywatch.storage.users import Role
 
 
 def test_admins_list_dead_letters_newest_first(api: Api) -> None:
@@ -14,7 +14,7 @@ def test_admins_list_dead_letters_newest_first(api: Api) -> None:
     letters = DeadLetters(api.store.engine)
     hook = Message("command-centre", "k1", "https://cc.example/hook", {"event": "incident"}, "abc")
     letters.record(hook, 5, "HTTP 503")
-    letters.record(Message("mqtt", "k2", "citywatch/incidents/fire/cam01", {"id": "def"}), 1, "shutdown")
+    letters.record(Message("mqtt", "k2", "citywatch/storage/fire/cam01", {"id": "def"}), 1, "shutdown")
 
     listed = api.client.get("/api/notifications/dead-letters", headers=admin).json()
     assert [(d["channel"], d["message_key"], d["attempts"], d["last_error"]) for d in listed] == [

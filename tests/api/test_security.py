@@ -10,8 +10,8 @@ import pytest
 from api_support import LINK_SECRET, PASSWORD, Api
 from fastapi.routing import APIRoute
 
-from citywatch.incidents.users import Role
 from citywatch.notifiers.evidence_links import snapshot_link
+from citywatch.storage.users import Role
 
 _names = itertools.count(1)
 

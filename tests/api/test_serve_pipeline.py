@@ -19,8 +19,8 @@ from process_support import CITYWATCH, citywatch, free_port, wait_for_health
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
-from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
+from citywatch.storage.store import IncidentStore
 
 FIRE_CAM, STREET_CAM = "fire-cam", "street-cam"
 T = TypeVar("T")

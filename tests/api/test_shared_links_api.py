@@ -6,8 +6,8 @@ from api_support import LINK_SECRET, Api
 from fastapi.testclient import TestClient
 
 from citywatch.api.app import create_app
-from citywatch.incidents.users import Role
 from citywatch.notifiers.evidence_links import snapshot_link
+from citywatch.storage.users import Role
 
 
 def link(incident_id: str, ttl_s: float = 600, secret: str = LINK_SECRET) -> str:

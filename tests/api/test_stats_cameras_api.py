@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from api_support import T0, Api, running_api
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.users import Role
+from citywatch.storage.users import Role
 from citywatch.video.state import CameraState, StateChange
 
 

@@ -12,8 +12,8 @@ from citywatch.analytics.catalog import available_types
 from citywatch.cli import main
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir, models_dir
+from citywatch.storage.store import IncidentStore
 
 FIRE_IMAGE = sorted((datasets_dir() / "fire_smoke" / "cair_image_level" / "fire").glob("*.jpg"))[0]
 STREET_CLIP = datasets_dir() / "streets" / "car-detection.mp4"

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from citywatch.api.routers import live
-from citywatch.incidents.users import Principal, Role
 from citywatch.notifiers.live import LiveHub
 from citywatch.services.permissions import Caller
+from citywatch.storage.users import Principal, Role
 
 
 def _client(hub: LiveHub) -> TestClient:

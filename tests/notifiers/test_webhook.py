@@ -12,12 +12,12 @@ from notifier_services import Receiver, incident
 from citywatch.config import EvidenceSettings, NotificationSettings, WebhookSettings
 from citywatch.domain.incident import IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.sink import EventSink
-from citywatch.incidents.store import IncidentStore
 from citywatch.notifiers.dead_letters import DeadLetters
 from citywatch.notifiers.dispatcher import Notifier, build_notifier
 from citywatch.notifiers.webhook import WebhookChannel, verify
+from citywatch.storage.evidence import EvidenceWriter
+from citywatch.storage.sink import EventSink
+from citywatch.storage.store import IncidentStore
 
 SECRET = "s3cret-for-tests-0123456789"
 

@@ -16,10 +16,10 @@ from runtime_support import FIRE_CLIP, PEOPLE_CLIP, STREET_CLIP, camera, make_co
 
 from citywatch.config import CitywatchConfig, parse_config
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
 from citywatch.perception.model_pack import ModelPackError
 from citywatch.runtime.supervisor import Supervisor
+from citywatch.storage.store import IncidentStore
 from citywatch.video.state import CameraState
 
 
@@ -257,7 +257,7 @@ def test_a_pipeline_thread_that_dies_stops_the_pipeline_with_the_reason(
 ) -> None:
     """The event sink's thread ends (as an uncaught error would end it): the watchdog sees it within
     about a second and stops the pipeline, saying which thread, instead of running half dead."""
-    from citywatch.incidents.sink import EventSink
+    from citywatch.storage.sink import EventSink
 
     def dies_after_a_second(self) -> None:
         time.sleep(1.0)

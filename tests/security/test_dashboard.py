@@ -19,8 +19,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from citywatch.domain.stored_incident import IncidentStatus
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.users import Role, UserDirectory
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.users import Role, UserDirectory
 
 _names = itertools.count(1)
 

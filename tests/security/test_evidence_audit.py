@@ -9,8 +9,8 @@ from api_support import PASSWORD, Api
 from dashboard_support import PASSWORD as UI_PASSWORD
 from dashboard_support import Server
 
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.users import Role, UserDirectory
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.users import Role, UserDirectory
 
 _names = itertools.count(1)
 

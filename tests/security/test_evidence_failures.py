@@ -8,7 +8,7 @@ import pytest
 
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.store import IncidentStore
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from dashboard_support import Server
 from fastapi.testclient import TestClient
 
 from citywatch.api.app import create_app
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role, UserDirectory
 from citywatch.services.ratelimit import LoginRateLimiter
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role, UserDirectory
 
 _names = itertools.count(1)
 

@@ -12,10 +12,10 @@ from api_support import Api
 from citywatch.config import ConfigError, EvidenceSettings, parse_config
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.evidence import EvidenceError, EvidenceWriter
-from citywatch.incidents.users import Role
 from citywatch.services.search import IncidentFilter
 from citywatch.services.stats import incidents_csv
+from citywatch.storage.evidence import EvidenceError, EvidenceWriter
+from citywatch.storage.users import Role
 from citywatch.ui.pages.login import safe_next
 
 

@@ -10,7 +10,7 @@ from api_support import PASSWORD, Api
 from starlette.websockets import WebSocketDisconnect
 
 from citywatch.api.routers import live
-from citywatch.incidents.users import Role
+from citywatch.storage.users import Role
 
 
 def test_the_live_socket_closes_once_its_user_is_disabled(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from api_support import DEFAULT_PG_ADMIN_URL, Api, database, running_api
 
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.store import IncidentStore
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

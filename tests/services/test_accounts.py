@@ -2,12 +2,12 @@
 
 import pytest
 
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role, UserDirectory
 from citywatch.services.accounts import Accounts
 from citywatch.services.permissions import Authority, Caller
 from citywatch.services.ratelimit import LoginRateLimiter
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role, UserDirectory
 
 
 def test_the_language_is_kept_per_user(store: IncidentStore) -> None:

@@ -10,13 +10,14 @@ import pytest
 from api_support import PASSWORD, Api
 
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.lifecycle import Action
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
-from citywatch.incidents.lifecycle import Action, IncidentLifecycle
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role
 from citywatch.services import incident_actions
 from citywatch.services.incident_actions import ActionInput, offered_actions
 from citywatch.services.permissions import ActionRefused, Caller, SessionEnded
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role
 
 _names = iter(range(1, 10_000))
 

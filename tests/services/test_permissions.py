@@ -2,9 +2,9 @@
 
 import pytest
 
-from citywatch.incidents.lifecycle import Action
-from citywatch.incidents.users import Principal, Role
+from citywatch.domain.lifecycle import Action
 from citywatch.services.permissions import LEAST_ROLE, ActionRefused, Caller, Task, permit
+from citywatch.storage.users import Principal, Role
 
 
 def test_the_table_names_every_action_and_task_once() -> None:

@@ -4,10 +4,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.lifecycle import Action, IncidentLifecycle
-from citywatch.incidents.store import IncidentStore
+from citywatch.domain.lifecycle import Action
 from citywatch.services.search import IncidentFilter
 from citywatch.services.stats import false_alarm_rates, incidents_csv
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.store import IncidentStore
 
 
 def test_false_alarm_rates_per_type_and_camera_and_the_csv(

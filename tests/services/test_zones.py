@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 
 from citywatch.config import Zone, load_config
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role, UserDirectory
 from citywatch.services.permissions import ActionRefused, Authority, SessionEnded
 from citywatch.services.zones import ZoneFileError, Zones, save_zones, zones_of
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role, UserDirectory
 
 CONFIG = """\
 # the command centre's cameras

@@ -28,10 +28,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.annotate import annotate
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role, UserDirectory
 from citywatch.paths import datasets_dir
+from citywatch.storage.annotate import annotate
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role, UserDirectory
 
 CLIP = datasets_dir() / "fire_smoke" / "videos" / "furg_house6.mp4"
 PASSWORD = "correct horse battery staple"

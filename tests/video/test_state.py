@@ -144,5 +144,10 @@ def test_events_that_do_not_apply_are_ignored(machine, clock, changes) -> None:
 
 def test_values_are_lower_case_strings() -> None:
     assert [s.value for s in CameraState] == [
-        "connecting", "streaming", "stalled", "reconnecting", "offline", "stopped"
+        "connecting",
+        "streaming",
+        "stalled",
+        "reconnecting",
+        "offline",
+        "stopped",
     ]

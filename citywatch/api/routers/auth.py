@@ -5,9 +5,10 @@ import math
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from citywatch.api.auth import SESSION_COOKIE, Authenticated, Context, client_address
+from citywatch.api.auth import Authenticated, Context, client_address
 from citywatch.api.schemas import LoginIn, LoginOut, Me
 from citywatch.services.accounts import LoginRefused, TooManyFailures
+from citywatch.services.permissions import SESSION_COOKIE
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

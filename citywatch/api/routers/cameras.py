@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, status
 from citywatch.api.auth import Context, Viewer
 from citywatch.api.schemas import CameraOut
 from citywatch.config import CameraConfig
-from citywatch.incidents.store import CameraStatus
+from citywatch.storage.store import CameraStatus
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 

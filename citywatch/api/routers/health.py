@@ -8,7 +8,7 @@ from sqlalchemy import text
 from citywatch import __version__
 from citywatch.api.auth import Context
 from citywatch.api.schemas import HealthOut
-from citywatch.incidents.store import StoreError
+from citywatch.storage.store import StoreError
 
 router = APIRouter(tags=["health"])
 

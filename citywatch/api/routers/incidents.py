@@ -19,14 +19,14 @@ from citywatch.api.schemas import (
 )
 from citywatch.config import CAMERA_ID_MAX_LENGTH, CAMERA_ID_PATTERN
 from citywatch.domain.incident_types import IncidentType
-from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
-from citywatch.incidents.lifecycle import (
+from citywatch.domain.lifecycle import (
     Action,
     IncidentEvent,
     IncidentNotFound,
     LifecycleError,
     TransitionError,
 )
+from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.services.incident_actions import ActionInput
 from citywatch.services.permissions import ActionRefused, Caller, SessionEnded
 from citywatch.services.search import CursorError, IncidentFilter, SortKey, as_utc

@@ -3,7 +3,7 @@
 Messages are those of the context's LiveHub (citywatch.notifiers.live): first the current state
 of every camera, then {"event": "incident" | "camera_state", "data": {...}} as they happen. The
 hub is the pipeline's when it runs in this process, else one fed from the store about once a
-second (citywatch.api.store_feed), so `serve --no-pipeline` pushes what another process stores.
+second (citywatch.services.store_feed), so `serve --no-pipeline` pushes what another process stores.
 Any role may listen; the credential is the session cookie (browsers) or an `Authorization:
 Bearer` header (other clients), checked when the socket opens, before every message and at least
 every RECHECK_S seconds: without a valid credential (never, or no longer: logged out, expired,
@@ -16,9 +16,8 @@ from contextlib import aclosing, suppress
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from starlette.concurrency import run_in_threadpool
 
-from citywatch.api.auth import SESSION_COOKIE
-from citywatch.api.context import ApiContext
-from citywatch.services.permissions import Task
+from citywatch.services.context import AppContext
+from citywatch.services.permissions import SESSION_COOKIE, Task
 
 router = APIRouter(tags=["live"])
 
@@ -26,7 +25,7 @@ RECHECK_S = 3.0
 """The longest a socket goes on after its credential stopped standing for anyone."""
 
 
-async def _valid(context: ApiContext, token: str) -> bool:
+async def _valid(context: AppContext, token: str) -> bool:
     caller = await run_in_threadpool(context.authority.caller, token, "api") if token else None
     return caller is not None and caller.may(Task.VIEW)
 

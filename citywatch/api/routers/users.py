@@ -7,8 +7,8 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from citywatch.api.auth import Context, may
 from citywatch.api.schemas import NAME_PATTERN, TokenCreated, TokenIn, TokenOut, UserIn, UserOut, UserPatch
-from citywatch.incidents.users import UserError
 from citywatch.services.permissions import Caller, Task
+from citywatch.storage.users import UserError
 
 router = APIRouter(tags=["users"])
 

@@ -11,8 +11,8 @@ from nicegui import run, ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from citywatch.domain.lifecycle import Action, LifecycleError
 from citywatch.domain.stored_incident import StoredIncident
-from citywatch.incidents.lifecycle import Action, LifecycleError
 from citywatch.services.incident_actions import ActionInput, offered_actions
 from citywatch.services.permissions import ActionRefused, SessionEnded
 from citywatch.ui.components.confirm import confirm

@@ -15,9 +15,9 @@ from starlette.responses import RedirectResponse
 
 from citywatch.config import DetectionType, Zone
 from citywatch.services.permissions import ActionRefused, SessionEnded, Task
+from citywatch.services.pictures import latest_frame
 from citywatch.services.zones import ZoneFileError, ZonesChanged
 from citywatch.ui.components.layout import page_frame
-from citywatch.ui.frames import latest_frame
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, login_url, session_of, to_login
 

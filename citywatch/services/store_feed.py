@@ -17,8 +17,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from citywatch.incidents.store import CameraStatus, IncidentStore, StoreError
 from citywatch.notifiers.payloads import incident_payload, stored_status_payload
+from citywatch.storage.store import CameraStatus, IncidentStore, StoreError
 
 log = logging.getLogger(__name__)
 

@@ -1,90 +1,31 @@
-"""What operators do to an incident: acknowledge, assign, resolve, call it a false alarm, add
-notes, lock its evidence. Every change is one transaction that updates the incident and appends
+"""What operators do to an incident, stored: acknowledge, assign, resolve, call it a false alarm,
+add notes, lock its evidence. Every change is one transaction that updates the incident and appends
 an `incident_events` row naming who and when, so the history is complete or the change did not
-happen.
-
-    new ──► acknowledged ──► assigned ──► resolved
-     │            │          ▲   │  ╰──► false_alarm
-     ╰────────────┴──────────╯   ╰─ (re)assigned
-    new / acknowledged / assigned ──► resolved | false_alarm
-
-`resolved` and `false_alarm` are final. Notes and the lock are allowed in every status: a court
-case may need a closed incident's evidence kept.
+happen. The rules (which action leads where) are citywatch.domain.lifecycle's.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citywatch.domain.lifecycle import (
+    STATUS_ACTIONS,
+    Action,
+    IncidentEvent,
+    IncidentNotFound,
+    LifecycleError,
+    TransitionError,
+    can_transition,
+)
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
-from citywatch.incidents.schema import IncidentEventRow, IncidentRow, UserRow
-from citywatch.incidents.store import IncidentStore, stored_incident
-
-
-class Action(StrEnum):
-    ACKNOWLEDGE = "acknowledge"
-    ASSIGN = "assign"
-    RESOLVE = "resolve"
-    FALSE_ALARM = "false_alarm"
-    NOTE = "note"
-    LOCK = "lock"
-    UNLOCK = "unlock"
-
-
-STATUS_ACTIONS: dict[Action, IncidentStatus] = {
-    Action.ACKNOWLEDGE: IncidentStatus.ACKNOWLEDGED,
-    Action.ASSIGN: IncidentStatus.ASSIGNED,
-    Action.RESOLVE: IncidentStatus.RESOLVED,
-    Action.FALSE_ALARM: IncidentStatus.FALSE_ALARM,
-}
-
-OPEN_STATUSES = frozenset({IncidentStatus.NEW, IncidentStatus.ACKNOWLEDGED, IncidentStatus.ASSIGNED})
-
-_ALLOWED_FROM: dict[IncidentStatus, frozenset[IncidentStatus]] = {
-    IncidentStatus.ACKNOWLEDGED: frozenset({IncidentStatus.NEW}),
-    IncidentStatus.ASSIGNED: OPEN_STATUSES,
-    IncidentStatus.RESOLVED: OPEN_STATUSES,
-    IncidentStatus.FALSE_ALARM: OPEN_STATUSES,
-}
-
-
-class LifecycleError(ValueError):
-    """A change that cannot be made; the message says why and is fit for the operator."""
-
-
-class IncidentNotFound(LifecycleError):
-    pass
-
-
-class TransitionError(LifecycleError):
-    """The incident's status does not allow this action (e.g. acknowledging a resolved one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentEvent:
-    """One entry of an incident's history."""
-
-    id: int
-    incident_id: str
-    at: datetime
-    actor: str
-    action: Action
-    from_status: IncidentStatus | None
-    to_status: IncidentStatus | None
-    note: str | None
-    details: dict[str, Any]
-
-
-def can_transition(current: IncidentStatus, target: IncidentStatus) -> bool:
-    return current in _ALLOWED_FROM[target]
+from citywatch.storage.schema import IncidentEventRow, IncidentRow, UserRow
+from citywatch.storage.store import IncidentStore, stored_incident
 
 
 class IncidentLifecycle:

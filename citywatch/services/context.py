@@ -11,12 +11,7 @@ from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 
-from citywatch.api.store_feed import StoreFeed
 from citywatch.config import ApiSettings, CameraConfig, CitywatchConfig
-from citywatch.incidents.audit import AuditLog
-from citywatch.incidents.lifecycle import IncidentLifecycle
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import UserDirectory
 from citywatch.notifiers.live import LiveHub
 from citywatch.services.accounts import Accounts
 from citywatch.services.audit import AuditTrail
@@ -27,13 +22,18 @@ from citywatch.services.permissions import Authority
 from citywatch.services.ratelimit import LoginRateLimiter
 from citywatch.services.search import IncidentSearch
 from citywatch.services.stats import IncidentStatistics
+from citywatch.services.store_feed import StoreFeed
+from citywatch.storage.audit import AuditLog
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import UserDirectory
 
 if TYPE_CHECKING:
     from citywatch.runtime.supervisor import Supervisor
 
 
 @dataclass
-class ApiContext:
+class AppContext:
     store: IncidentStore
     users: UserDirectory
     lifecycle: IncidentLifecycle
@@ -74,7 +74,7 @@ class ApiContext:
         store: IncidentStore,
         supervisor: Supervisor | None = None,
         password_hasher: PasswordHasher | None = None,
-    ) -> ApiContext:
+    ) -> AppContext:
         """Services over `store` (already migrated) for `config`; `supervisor` when the pipeline runs."""
         api = config.api
         live = supervisor.live if supervisor is not None else LiveHub()

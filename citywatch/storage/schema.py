@@ -111,6 +111,11 @@ class IncidentRow(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """When an operator first acted on it (left `new`): the start of 'time to acknowledge'."""
     acknowledged_by: Mapped[str | None] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When it was resolved or called a false alarm; None while open (and again once reopened)."""
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    close_reason: Mapped[str | None] = mapped_column(String(32))
+    """The category the operator gave when closing it (domain.lifecycle's closing reasons)."""
 
 
 class IncidentEventRow(Base):
@@ -143,6 +148,8 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ui_language: Mapped[str | None] = mapped_column(String(8))
     """Dashboard language the user chose ('th', 'en'); None: the config's ui.default_language."""
+    sound_alerts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Whether the dashboard sounds alarms for this user: kept across pages, browsers and restarts."""
 
 
 class SessionRow(Base):

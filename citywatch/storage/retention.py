@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from citywatch.domain.stored_incident import StoredIncident
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.store import IncidentStore
 
 _SECONDS_PER_DAY = 86400
 

@@ -19,7 +19,7 @@ import cv2
 
 from citywatch.config import EvidenceSettings
 from citywatch.domain.incident import Incident
-from citywatch.incidents.annotate import annotate
+from citywatch.storage.annotate import annotate
 from citywatch.video.clip_writer import write_clip
 from citywatch.video.frame import Frame
 

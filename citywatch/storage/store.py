@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.stored_incident import StoredIncident, utc
-from citywatch.incidents.schema import CameraStatusRow, IncidentRow
+from citywatch.storage.schema import CameraStatusRow, IncidentRow
 
 log = logging.getLogger(__name__)
 
@@ -251,9 +251,7 @@ class IncidentStore:
         query = select(IncidentRow).order_by(IncidentRow.created_at, IncidentRow.id)
         if since is not None:
             query = query.where(IncidentRow.created_at >= since)
-        return self._read(
-            "list new incidents", lambda s: [stored_incident(row) for row in s.scalars(query)]
-        )
+        return self._read("list new incidents", lambda s: [stored_incident(row) for row in s.scalars(query)])
 
     def latest_created_at(self) -> datetime | None:
         """When the newest row was created; None for an empty table."""

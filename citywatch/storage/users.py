@@ -25,8 +25,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from citywatch.incidents.schema import ApiTokenRow, SessionRow, UserRow
-from citywatch.incidents.store import IncidentStore, StoreError
+from citywatch.storage.schema import ApiTokenRow, SessionRow, UserRow
+from citywatch.storage.store import IncidentStore, StoreError
 
 NAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 """A user or token name: what the login form and the API take."""

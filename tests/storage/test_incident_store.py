@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.stored_incident import IncidentStatus
-from citywatch.incidents.schema import Base
-from citywatch.incidents.store import MIGRATIONS_DIR, IncidentStore, StoreError
+from citywatch.storage.schema import Base
+from citywatch.storage.store import MIGRATIONS_DIR, IncidentStore, StoreError
 
 T0 = 1_700_000_000.25  # 2023-11-14 22:13:20.25 UTC
 

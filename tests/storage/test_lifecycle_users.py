@@ -6,10 +6,11 @@ from argon2 import PasswordHasher
 
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.lifecycle import Action, LifecycleError, TransitionError
 from citywatch.domain.stored_incident import IncidentStatus
-from citywatch.incidents.lifecycle import Action, IncidentLifecycle, LifecycleError, TransitionError
-from citywatch.incidents.store import IncidentStore
-from citywatch.incidents.users import Role, UserDirectory, UserError
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.store import IncidentStore
+from citywatch.storage.users import Role, UserDirectory, UserError
 
 T0 = 1_700_000_000.0
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

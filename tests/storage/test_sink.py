@@ -10,9 +10,9 @@ import numpy as np
 from citywatch.config import EvidenceSettings
 from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.sink import EventSink
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.evidence import EvidenceWriter
+from citywatch.storage.sink import EventSink
+from citywatch.storage.store import IncidentStore
 from citywatch.video.frame import Frame
 
 SETTINGS = EvidenceSettings(pre_roll_s=1, post_roll_s=1, clip_fps=10)

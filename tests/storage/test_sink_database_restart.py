@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 from citywatch.config import EvidenceSettings
 from citywatch.domain.incident import Incident, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.evidence import EvidenceWriter
-from citywatch.incidents.sink import EventSink
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.evidence import EvidenceWriter
+from citywatch.storage.sink import EventSink
+from citywatch.storage.store import IncidentStore
 
 SUBMIT_EVERY_S = 0.02
 
@@ -70,7 +70,7 @@ def test_postgresql_restart_loses_and_duplicates_nothing(
             time.sleep(SUBMIT_EVERY_S)
 
     producer = threading.Thread(target=produce)
-    caplog.set_level(logging.WARNING, logger="citywatch.incidents.store")
+    caplog.set_level(logging.WARNING, logger="citywatch.storage.store")
     sink.start()
     producer.start()
     try:

@@ -17,8 +17,8 @@ import supervision as sv
 from citywatch.config import EvidenceSettings
 from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.annotate import header_text, label_color_index
-from citywatch.incidents.evidence import EvidenceError, EvidenceWriter
+from citywatch.storage.annotate import header_text, label_color_index
+from citywatch.storage.evidence import EvidenceError, EvidenceWriter
 from citywatch.video.frame import Frame
 
 FIRE_BOXES = ((176, 84, 200, 117), (154, 152, 171, 196))

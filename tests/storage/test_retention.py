@@ -6,9 +6,9 @@ import pytest
 
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.incidents.lifecycle import IncidentLifecycle
-from citywatch.incidents.retention import apply_retention
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.lifecycle import IncidentLifecycle
+from citywatch.storage.retention import apply_retention
+from citywatch.storage.store import IncidentStore
 
 NOW = 1_700_000_000.0
 DAY = 86400.0

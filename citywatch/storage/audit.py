@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citywatch.incidents.schema import AuditRow
-from citywatch.incidents.store import IncidentStore
+from citywatch.storage.schema import AuditRow
+from citywatch.storage.store import IncidentStore
 
 VIEW_WINDOW_S = 600.0
 """Views of one evidence file by one person within this many seconds are audited once."""

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from citywatch.incidents.schema import UTCDateTime
+from citywatch.storage.schema import UTCDateTime
 
 revision: str = "0006_login_failures"
 down_revision: str | None = "0005_ui_language"

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from citywatch.config import EvidenceSettings
 from citywatch.domain.incident import Incident, IncidentEnded, IncidentEvent, IncidentRaised
-from citywatch.incidents.evidence import EvidenceError, EvidenceWriter
-from citywatch.incidents.store import IncidentStore, StoreError
+from citywatch.storage.evidence import EvidenceError, EvidenceWriter
+from citywatch.storage.store import IncidentStore, StoreError
 from citywatch.video.frame import Frame
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ own engine (with its SQLite pragmas) inside one transaction.
 from alembic import context
 
 import citywatch.notifiers.schema  # noqa: F401  (its tables join Base.metadata)
-from citywatch.incidents.schema import Base
+from citywatch.storage.schema import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

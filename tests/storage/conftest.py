@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import make_url
 
-from citywatch.incidents.store import IncidentStore
 from citywatch.paths import datasets_dir
+from citywatch.storage.store import IncidentStore
 from citywatch.video.frame import Frame
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

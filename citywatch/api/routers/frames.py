@@ -1,49 +1,21 @@
-"""The latest picture of each camera for the camera wall and the zone editor, as JPEG.
-
-With the pipeline in this process: the camera's newest frame (`Supervisor.latest_frame`), encoded
-when asked (never per decoded frame). Without it, or for a camera it does not run: the first frame
-of the camera's newest evidence clip (a raw camera picture: snapshots have boxes and a header bar
-drawn on them, which would shift the zone editor's coordinates). Served at
-/ui/cameras/{id}/frame.jpg to any logged-in role, with the feed's thumbnails of snapshots.
+"""The pictures the dashboard loads, as JPEG: each camera's latest picture for the camera wall and
+the zone editor (at /ui/cameras/{id}/frame.jpg; which picture is citywatch.services.pictures'),
+encoded when asked, never per decoded frame, and the feed's thumbnails of snapshots. Any logged-in
+role may load them. They are routes, so they live in the API; the pages only name their URLs.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-from pathlib import Path
-
 import cv2
-import numpy as np
 from fastapi import APIRouter, HTTPException, Response, status
 
 from citywatch.api.auth import Context, Viewer
-from citywatch.api.context import ApiContext
 from citywatch.api.routers.incidents import IncidentId
-from citywatch.services.permissions import Caller
+from citywatch.services.pictures import latest_frame
 
 router = APIRouter()
 _JPEG_QUALITY = 80
 _THUMB_WIDTH = 224
-
-
-def latest_frame(context: ApiContext, caller: Caller, camera_id: str) -> np.ndarray | None:
-    """The newest BGR picture of the camera, or None when there is none yet."""
-    if context.supervisor is not None:
-        with contextlib.suppress(KeyError):  # KeyError: a camera the pipeline does not run
-            return context.supervisor.latest_frame(camera_id)
-    path = context.evidence.latest_clip(caller, camera_id)
-    return _first_frame(path) if path is not None else None
-
-
-@functools.lru_cache(maxsize=128)
-def _first_frame(path: Path) -> np.ndarray | None:
-    capture = cv2.VideoCapture(str(path))
-    try:
-        ok, image = capture.read()
-    finally:
-        capture.release()
-    return image if ok else None
 
 
 @router.get("/ui/cameras/{camera_id}/frame.jpg", include_in_schema=False)
