@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.domain.lifecycle import Action, IncidentEvent
+from citywatch.domain.lifecycle import CLOSE_REASONS, Action, CloseReason, IncidentEvent
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.storage.users import NAME_PATTERN, ApiToken, Role, User
 
@@ -107,6 +107,30 @@ class IncidentDetail(IncidentOut):
 
 class StatusChange(BaseModel):
     note: Text | None = None
+
+
+_OFFERED = "; ".join(
+    f"{status.value}: {', '.join(r.value for r in reasons)}" for status, reasons in CLOSE_REASONS.items()
+)
+
+
+class Closing(BaseModel):
+    """Why the incident is closed. `reason` is required, so a request without one (an older
+    client's empty body too) is a 422: reports count closings by reason to say what to tune, and a
+    closing that a client could leave unexplained would count for nothing there; a client that
+    closes incidents learns at once what to add, rather than filling the reports with gaps."""
+
+    reason: CloseReason = Field(
+        description=f"One of the reasons offered for the status it closes as ({_OFFERED}); "
+        "another status's reason is a 422."
+    )
+    note: Text | None = Field(default=None, description="Required when `reason` is `other`.")
+
+
+class Reopening(BaseModel):
+    """Why a closed incident is reopened (supervisors): the note is required."""
+
+    note: Text
 
 
 class Assignment(BaseModel):

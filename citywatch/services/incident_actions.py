@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from citywatch.domain.lifecycle import STATUS_ACTIONS, Action, IncidentEvent, can_transition
+from citywatch.domain.lifecycle import STATUS_ACTIONS, Action, CloseReason, IncidentEvent, can_act
 from citywatch.domain.stored_incident import StoredIncident
 from citywatch.notifiers.live import LiveHub
 from citywatch.services.permissions import LEAST_ROLE, Authority, Caller
@@ -25,9 +25,13 @@ from citywatch.storage.users import Role
 
 @dataclass(frozen=True, slots=True)
 class ActionInput:
+    """What an action takes besides the incident: the note (required to reopen, and to close for
+    the reason `other`), the assignee (a user or a unit) and the reason for closing."""
+
     note: str | None = None
     user: str | None = None
     unit: str | None = None
+    reason: CloseReason | None = None
 
 
 def offered_actions(incident: StoredIncident, role: Role) -> list[Action]:
@@ -36,7 +40,7 @@ def offered_actions(incident: StoredIncident, role: Role) -> list[Action]:
     for action in Action:
         if not role.allows(LEAST_ROLE[action]):
             continue
-        if action in STATUS_ACTIONS and not can_transition(incident.status, STATUS_ACTIONS[action]):
+        if action in STATUS_ACTIONS and not can_act(action, incident.status):
             continue
         if (action is Action.LOCK and incident.locked) or (action is Action.UNLOCK and not incident.locked):
             continue
@@ -96,5 +100,12 @@ class IncidentActions:
         if action in (Action.LOCK, Action.UNLOCK):
             return lifecycle.set_locked_in(session, incident_id, actor, action is Action.LOCK, data.note)
         return lifecycle.change_status_in(
-            session, incident_id, action, actor, note=data.note, user=data.user, unit=data.unit
+            session,
+            incident_id,
+            action,
+            actor,
+            note=data.note,
+            user=data.user,
+            unit=data.unit,
+            reason=data.reason,
         )

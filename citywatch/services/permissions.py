@@ -47,6 +47,7 @@ LEAST_ROLE: dict[Permission, Role] = {
     Action.ASSIGN: Role.OPERATOR,
     Action.RESOLVE: Role.OPERATOR,
     Action.FALSE_ALARM: Role.OPERATOR,
+    Action.REOPEN: Role.SUPERVISOR,
     Action.NOTE: Role.OPERATOR,
     Action.LOCK: Role.SUPERVISOR,
     Action.UNLOCK: Role.SUPERVISOR,

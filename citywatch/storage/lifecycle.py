@@ -1,7 +1,8 @@
-"""What operators do to an incident, stored: acknowledge, assign, resolve, call it a false alarm,
-add notes, lock its evidence. Every change is one transaction that updates the incident and appends
-an `incident_events` row naming who and when, so the history is complete or the change did not
-happen. The rules (which action leads where) are citywatch.domain.lifecycle's.
+"""What operators do to an incident, stored: acknowledge, assign, resolve, call it a false alarm
+(each closing with its reason), reopen, add notes, lock its evidence. Every change is one
+transaction that updates the incident and appends an `incident_events` row naming who and when, so
+the history is complete or the change did not happen. The rules (which action leads where, what a
+closing needs) are citywatch.domain.lifecycle's.
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citywatch.domain.lifecycle import (
-    STATUS_ACTIONS,
+    CLOSING_ACTIONS,
     Action,
+    CloseReason,
     IncidentEvent,
     IncidentNotFound,
     LifecycleError,
+    Problem,
     TransitionError,
-    can_transition,
+    can_act,
+    check_assignee,
+    check_closing,
+    check_note,
+    status_after,
 )
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.storage.schema import IncidentEventRow, IncidentRow, UserRow
@@ -44,12 +51,14 @@ class IncidentLifecycle:
         note: str | None = None,
         user: str | None = None,
         unit: str | None = None,
+        reason: CloseReason | None = None,
     ) -> StoredIncident:
-        """Apply a status action (acknowledge, assign, resolve, false_alarm); `user`/`unit` for assign."""
+        """Apply a status action (acknowledge, assign, resolve, false_alarm, reopen): `user`/`unit`
+        for assign, `reason` for resolve and false_alarm, `note` required to reopen."""
         return self._store.write(
             f"{action.value} incident {incident_id}",
             lambda session: self.change_status_in(
-                session, incident_id, action, actor, note=note, user=user, unit=unit
+                session, incident_id, action, actor, note=note, user=user, unit=unit, reason=reason
             ),
         )
 
@@ -63,16 +72,25 @@ class IncidentLifecycle:
         note: str | None = None,
         user: str | None = None,
         unit: str | None = None,
+        reason: CloseReason | None = None,
     ) -> StoredIncident:
-        """`change_status` inside the caller's transaction (with its audit row: services.incident_actions)."""
-        target = STATUS_ACTIONS[action]
-        if action is Action.ASSIGN and (user is None) == (unit is None):
-            raise LifecycleError("assign needs exactly one of a user or a unit")
+        """`change_status` inside the caller's transaction (with its audit row: services.incident_actions).
+
+        A closing stores when, by whom and why (`closed_at`, `closed_by`, `close_reason`, the
+        reason also in the event's details); reopening clears them (the closing event keeps them)."""
+        if action is Action.ASSIGN:
+            check_assignee(user, unit)
+        if action is Action.REOPEN:
+            check_note(note, f"reopening incident {incident_id} needs a note saying why")
         row = _locked_row(session, incident_id)
-        if not can_transition(row.status, target):
+        if not can_act(action, row.status):
             raise TransitionError(f"cannot {action.value} incident {incident_id}: it is {row.status.value}")
         if user is not None and not _active_user_exists(session, user):
-            raise LifecycleError(f"cannot assign incident {incident_id}: no active user {user!r}")
+            raise LifecycleError(
+                f"cannot assign incident {incident_id}: no active user {user!r}", Problem.NO_SUCH_USER
+            )
+        target = status_after(action, assigned=row.assigned_user is not None or row.assigned_unit is not None)
+        closing = check_closing(target, reason, note) if action in CLOSING_ACTIONS else None
         now = self._now()
         previous = row.status
         row.status = target
@@ -82,6 +100,11 @@ class IncidentLifecycle:
         if action is Action.ASSIGN:
             row.assigned_user, row.assigned_unit = user, unit
             details = {"user": user} if user is not None else {"unit": unit}
+        elif closing is not None:
+            row.closed_at, row.closed_by, row.close_reason = now, actor, closing.value
+            details = {"reason": closing.value}
+        elif action is Action.REOPEN:
+            row.closed_at = row.closed_by = row.close_reason = None
         session.add(_event(incident_id, now, actor, action, previous, target, note, details))
         session.flush()
         return stored_incident(row)

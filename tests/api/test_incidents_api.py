@@ -3,6 +3,7 @@ with its history and group, and what operators do."""
 
 from datetime import UTC, datetime
 
+import httpx
 from api_support import T0, Api
 
 from citywatch.domain.incident_types import IncidentType
@@ -79,9 +80,16 @@ def test_lifecycle_actions_record_who_and_when(api: Api) -> None:
     note = api.client.post(f"{url}/notes", json={"note": "ไฟไหม้ร้านค้า"}, headers=operator)
     assert note.status_code == 201
     assert api.client.post(f"{url}/lock", json={"note": "court case"}, headers=supervisor).json()["locked"]
-    resolved = api.client.post(f"{url}/resolve", headers=operator).json()
-    assert resolved["status"] == "resolved"
-    assert api.client.post(f"{url}/false_alarm", headers=operator).status_code == 409  # final
+    resolved = api.client.post(f"{url}/resolve", json={"reason": "handled"}, headers=operator).json()
+    assert (resolved["status"], resolved["close_reason"], resolved["closed_by"]) == (
+        "resolved",
+        "handled",
+        "operator1",
+    )
+    duplicate = {"reason": "duplicate"}
+    assert (
+        api.client.post(f"{url}/false_alarm", json=duplicate, headers=operator).status_code == 409
+    )  # closed
 
     detail = api.client.get(url, headers=api.headers(Role.VIEWER)).json()
     history = [(e["actor"], e["action"], e["from_status"], e["to_status"]) for e in detail["history"]]
@@ -100,7 +108,79 @@ def test_lifecycle_actions_record_who_and_when(api: Api) -> None:
         "/api/audit", params={"actor": "operator1"}, headers=api.headers(Role.ADMIN)
     ).json()
     assert {e["action"] for e in audit} >= {"incident.acknowledge", "incident.assign", "incident.resolve"}
-    assert api.client.post("/api/incidents/0123456789abcdef/resolve", headers=operator).status_code == 404
+    missing = api.client.post(
+        "/api/incidents/0123456789abcdef/resolve", json={"reason": "handled"}, headers=operator
+    )
+    assert missing.status_code == 404
+
+
+def test_closing_needs_a_reason_of_its_status_and_a_supervisor_reopens(api: Api) -> None:
+    """Finding 6 (issue 20): `reason` is required on resolve and false_alarm (422 naming the reasons
+    offered when it is another status's), stored with the time and the closer; reopen (supervisors,
+    with a note) clears them and goes back to the assignment."""
+    incident = api.add_incident()
+    operator, supervisor = api.headers(Role.OPERATOR), api.headers(Role.SUPERVISOR)
+    url = f"/api/incidents/{incident}"
+    api.client.post(f"{url}/assign", json={"unit": "Patrol 3"}, headers=operator).raise_for_status()
+
+    def close(action: str, body: dict | None) -> httpx.Response:
+        return api.client.post(f"{url}/{action}", json=body, headers=operator)
+
+    assert close("resolve", None).status_code == 422  # an old client's empty body
+    assert close("resolve", {"note": "done"}).status_code == 422
+    assert close("resolve", {"reason": "because"}).status_code == 422
+    wrong = close("resolve", {"reason": "wrong_detection"})
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"] == (
+        "'wrong_detection' is not a reason for resolved: one of handled, referred, no_action_needed, other"
+    )
+    assert "needs a note" in close("false_alarm", {"reason": "other"}).json()["detail"]
+    assert api.client.get(url, headers=operator).json()["status"] == "assigned"  # none of it stored
+
+    closed = close("false_alarm", {"reason": "other", "note": "a cat on the lens"}).json()
+    assert (closed["status"], closed["close_reason"], closed["closed_by"]) == (
+        "false_alarm",
+        "other",
+        "operator1",
+    )
+    assert closed["closed_at"] and closed["history"][-1]["details"] == {"reason": "other"}
+    assert closed["history"][-1]["note"] == "a cat on the lens"
+
+    assert api.client.post(f"{url}/reopen", json={"note": "x"}, headers=operator).status_code == 403
+    assert api.client.post(f"{url}/reopen", json={}, headers=supervisor).status_code == 422
+    assert api.client.post(f"{url}/reopen", json={"note": "  "}, headers=supervisor).status_code == 422
+    reopened = api.client.post(f"{url}/reopen", json={"note": "the cat was a man"}, headers=supervisor)
+    assert reopened.status_code == 200, reopened.text
+    body = reopened.json()
+    assert (
+        body["status"],
+        body["assigned_unit"],
+        body["closed_at"],
+        body["closed_by"],
+        body["close_reason"],
+    ) == (
+        "assigned",
+        "Patrol 3",
+        None,
+        None,
+        None,
+    )
+    last = body["history"][-1]
+    assert (last["actor"], last["action"], last["from_status"], last["to_status"], last["note"]) == (
+        "supervisor1",
+        "reopen",
+        "false_alarm",
+        "assigned",
+        "the cat was a man",
+    )
+    assert api.client.post(f"{url}/reopen", json={"note": "again"}, headers=supervisor).status_code == 409
+    audit = api.client.get("/api/audit", params={"actor": "supervisor1"}, headers=api.headers(Role.ADMIN))
+    assert "incident.reopen" in {e["action"] for e in audit.json()}
+
+    schema = api.client.get("/openapi.json").json()["components"]["schemas"]
+    assert schema["Closing"]["required"] == ["reason"]
+    assert "is required" in schema["Closing"]["description"]
+    assert "resolved: handled, referred" in schema["Closing"]["properties"]["reason"]["description"]
 
 
 def test_related_incidents_of_one_camera_and_type_are_grouped(api: Api) -> None:

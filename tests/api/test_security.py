@@ -10,6 +10,7 @@ import pytest
 from api_support import LINK_SECRET, PASSWORD, Api
 from fastapi.routing import APIRoute
 
+from citywatch.domain.lifecycle import Action, CloseReason
 from citywatch.notifiers.evidence_links import snapshot_link
 from citywatch.storage.users import Role
 
@@ -24,13 +25,20 @@ class Endpoint:
     role: Role
     body: Callable[[], dict] | None = None
     fixed: dict[str, str] = field(default_factory=dict)
+    closed: bool = False
+    """The fresh incident is resolved first (reopen needs a closed one)."""
 
     def request(self, api: Api, headers: dict[str, str]) -> int:
         path = self.route
         for name, value in self.fixed.items():
             path = path.replace(f"{{{name}}}", value)
         if "{incident_id}" in path:
-            path = path.replace("{incident_id}", api.add_incident())
+            incident_id = api.add_incident()
+            if self.closed:
+                api.context.lifecycle.change_status(
+                    incident_id, Action.RESOLVE, "test", reason=CloseReason.HANDLED
+                )
+            path = path.replace("{incident_id}", incident_id)
         if "{token_id}" in path:
             token, _ = api.context.users.create_token(f"t{next(_names)}", Role.VIEWER, "test")
             path = path.replace("{token_id}", str(token.id))
@@ -56,8 +64,16 @@ ENDPOINTS = [
     Endpoint("GET", "/metrics", Role.VIEWER),
     Endpoint("POST", "/api/incidents/{incident_id}/acknowledge", Role.OPERATOR),
     Endpoint("POST", "/api/incidents/{incident_id}/assign", Role.OPERATOR, lambda: {"unit": "Patrol 3"}),
-    Endpoint("POST", "/api/incidents/{incident_id}/resolve", Role.OPERATOR, lambda: {"note": "brigade came"}),
-    Endpoint("POST", "/api/incidents/{incident_id}/false_alarm", Role.OPERATOR),
+    Endpoint(
+        "POST",
+        "/api/incidents/{incident_id}/resolve",
+        Role.OPERATOR,
+        lambda: {"reason": "handled", "note": "brigade came"},
+    ),
+    Endpoint("POST", "/api/incidents/{incident_id}/false_alarm", Role.OPERATOR, lambda: {"reason": "test"}),
+    Endpoint(
+        "POST", "/api/incidents/{incident_id}/reopen", Role.SUPERVISOR, lambda: {"note": "again"}, closed=True
+    ),
     Endpoint("POST", "/api/incidents/{incident_id}/notes", Role.OPERATOR, lambda: {"note": "called 199"}),
     Endpoint("POST", "/api/incidents/{incident_id}/lock", Role.SUPERVISOR),
     Endpoint("POST", "/api/incidents/{incident_id}/unlock", Role.SUPERVISOR),

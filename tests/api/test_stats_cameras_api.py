@@ -17,11 +17,12 @@ def test_stats_count_by_type_camera_hour_and_day_with_rates(api: Api) -> None:
     operator = api.headers(Role.OPERATOR)
     clock = [T0 + 60]
     api.context.lifecycle._clock = lambda: clock[0]  # acknowledged 60 s after a started
-    api.client.post(f"/api/incidents/{a}/resolve", headers=operator).raise_for_status()
+    handled, wrong = {"reason": "handled"}, {"reason": "wrong_detection"}
+    api.client.post(f"/api/incidents/{a}/resolve", json=handled, headers=operator).raise_for_status()
     clock[0] = T0 + 3600 + 180  # 180 s after b
-    api.client.post(f"/api/incidents/{b}/false_alarm", headers=operator).raise_for_status()
+    api.client.post(f"/api/incidents/{b}/false_alarm", json=wrong, headers=operator).raise_for_status()
     clock[0] = T0 + 86400 + 30  # 30 s after c
-    api.client.post(f"/api/incidents/{c}/false_alarm", headers=operator).raise_for_status()
+    api.client.post(f"/api/incidents/{c}/false_alarm", json=wrong, headers=operator).raise_for_status()
 
     params = {"since": datetime.fromtimestamp(T0 - 1, UTC).isoformat()}
     stats = api.client.get("/api/stats", params=params, headers=api.headers(Role.VIEWER)).json()

@@ -10,7 +10,7 @@ import pytest
 from api_support import PASSWORD, Api
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.domain.lifecycle import Action
+from citywatch.domain.lifecycle import Action, CloseReason, LifecycleError, Problem, TransitionError
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.services import incident_actions
 from citywatch.services.incident_actions import ActionInput, offered_actions
@@ -23,9 +23,13 @@ _names = iter(range(1, 10_000))
 
 
 def _operator(api: Api) -> tuple[str, Caller]:
-    """A new operator and the dashboard's caller of a session of theirs."""
-    name = f"op{next(_names)}"
-    user = api.context.users.add_user(name, Role.OPERATOR, PASSWORD)
+    return _caller(api, Role.OPERATOR)
+
+
+def _caller(api: Api, role: Role) -> tuple[str, Caller]:
+    """A new user of `role` and the dashboard's caller of a session of theirs."""
+    name = f"{role.value[:3]}-{next(_names)}"
+    user = api.context.users.add_user(name, role, PASSWORD)
     token, _ = api.context.users.start_session(user)
     caller = api.context.authority.caller(token, "dashboard")
     assert caller is not None
@@ -117,5 +121,57 @@ def test_a_role_is_offered_only_what_it_may_do_in_the_incidents_status(
         Action.NOTE,
     ]
     assert offered_actions(new, Role.SUPERVISOR)[-1] is Action.LOCK
-    closed = IncidentLifecycle(store).change_status(incident_id, Action.RESOLVE, "somchai")
-    assert offered_actions(closed, Role.SUPERVISOR) == [Action.NOTE, Action.LOCK]
+    assert Action.REOPEN not in offered_actions(new, Role.ADMIN)
+    closed = IncidentLifecycle(store).change_status(
+        incident_id, Action.RESOLVE, "somchai", reason=CloseReason.HANDLED
+    )
+    assert offered_actions(closed, Role.OPERATOR) == [Action.NOTE]
+    assert offered_actions(closed, Role.SUPERVISOR) == [Action.REOPEN, Action.NOTE, Action.LOCK]
+
+
+def test_closing_with_a_reason_and_a_supervisors_reopening_are_audited_and_published(api: Api) -> None:
+    """Finding 6 (issue 20): the reason goes through the service to the store; only a supervisor
+    (checked as the session is now) reopens, with a note; both are audited and heard everywhere."""
+    operator, as_operator = _operator(api)
+    supervisor, as_supervisor = _caller(api, Role.SUPERVISOR)
+    incident_id = api.add_incident()
+
+    async def perform_and_hear(caller: Caller, action: Action, data: ActionInput) -> dict:
+        async with aclosing(api.context.changes.subscribe()) as messages:
+            listening = asyncio.ensure_future(anext(messages))
+            await asyncio.sleep(0)  # subscribed
+            await asyncio.to_thread(api.context.actions.perform, caller, incident_id, action, data)
+            return await asyncio.wait_for(listening, 5)
+
+    closing = ActionInput(note="a shadow of a tree", reason=CloseReason.WRONG_DETECTION)
+    heard = asyncio.run(perform_and_hear(as_operator, Action.FALSE_ALARM, closing))
+    data = {"id": incident_id, "action": "false_alarm", "status": "false_alarm", "locked": False}
+    assert heard == {"event": "incident_changed", "data": data}
+    closed = api.store.get(incident_id)
+    assert (closed.close_reason, closed.closed_by) == ("wrong_detection", operator)
+
+    with pytest.raises(ActionRefused, match="supervisor"):
+        api.context.actions.perform(as_operator, incident_id, Action.REOPEN, ActionInput(note="mine"))
+    with pytest.raises(LifecycleError) as missing:
+        api.context.actions.perform(as_supervisor, incident_id, Action.REOPEN, ActionInput())
+    assert missing.value.problem is Problem.NOTE_MISSING
+    heard = asyncio.run(perform_and_hear(as_supervisor, Action.REOPEN, ActionInput(note="a man is there")))
+    assert (heard["data"]["action"], heard["data"]["status"]) == ("reopen", "acknowledged")
+    reopened = api.store.get(incident_id)
+    assert (reopened.status, reopened.closed_at, reopened.close_reason) == (
+        IncidentStatus.ACKNOWLEDGED,
+        None,
+        None,
+    )
+    assert _audited(api, operator) == ["incident.false_alarm"]
+    assert _audited(api, supervisor) == ["incident.reopen"]
+    with pytest.raises(TransitionError):  # open again: nothing to reopen
+        api.context.actions.perform(as_supervisor, incident_id, Action.REOPEN, ActionInput(note="again"))
+
+    api.context.users.update_user(supervisor, role=Role.OPERATOR)  # demoted while the page is open
+    api.context.actions.perform(
+        as_operator, incident_id, Action.RESOLVE, ActionInput(reason=CloseReason.HANDLED)
+    )
+    with pytest.raises(ActionRefused):
+        api.context.actions.perform(as_supervisor, incident_id, Action.REOPEN, ActionInput(note="x"))
+    assert api.store.get(incident_id).status is IncidentStatus.RESOLVED

@@ -17,8 +17,8 @@ def test_the_table_names_every_action_and_task_once() -> None:
     [
         (Role.VIEWER, {Task.VIEW}),
         (Role.OPERATOR, {Task.VIEW, Action.ACKNOWLEDGE, Action.NOTE}),
-        (Role.SUPERVISOR, {Task.VIEW, Action.NOTE, Action.LOCK}),
-        (Role.ADMIN, {Task.VIEW, Action.LOCK, Task.EDIT_ZONES, Task.MANAGE_USERS, Task.READ_AUDIT}),
+        (Role.SUPERVISOR, {Task.VIEW, Action.NOTE, Action.LOCK, Action.REOPEN}),
+        (Role.ADMIN, {Task.VIEW, Action.REOPEN, Task.EDIT_ZONES, Task.MANAGE_USERS, Task.READ_AUDIT}),
     ],
 )
 def test_a_caller_may_what_its_role_allows(role: Role, allowed: set[Action | Task]) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from citywatch.domain.incident_types import IncidentType
-from citywatch.domain.lifecycle import Action
+from citywatch.domain.lifecycle import Action, CloseReason
 from citywatch.services.search import IncidentFilter
 from citywatch.services.stats import false_alarm_rates, incidents_csv
 from citywatch.storage.lifecycle import IncidentLifecycle
@@ -20,9 +20,11 @@ def test_false_alarm_rates_per_type_and_camera_and_the_csv(
     fall = add_incident(IncidentType.FALL, "cam02", now - 10)
     add_incident(IncidentType.FALL, "cam02", now - 11)  # still open: not counted
     for incident_id in fires[:3]:
-        lifecycle.change_status(incident_id, Action.FALSE_ALARM, "somchai")
-    lifecycle.change_status(fires[3], Action.RESOLVE, "somchai")
-    lifecycle.change_status(fall, Action.RESOLVE, "somchai")
+        lifecycle.change_status(
+            incident_id, Action.FALSE_ALARM, "somchai", reason=CloseReason.WRONG_DETECTION
+        )
+    lifecycle.change_status(fires[3], Action.RESOLVE, "somchai", reason=CloseReason.HANDLED)
+    lifecycle.change_status(fall, Action.RESOLVE, "somchai", reason=CloseReason.HANDLED)
     everything = IncidentFilter()
     assert false_alarm_rates(store, everything, "type") == {"fall": 0.0, "fire": 0.75}
     assert false_alarm_rates(store, everything, "camera_id") == {"cam01": 0.75, "cam02": 0.0}

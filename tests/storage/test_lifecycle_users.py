@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 
 from citywatch.domain.incident import Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.domain.lifecycle import Action, LifecycleError, TransitionError
+from citywatch.domain.lifecycle import Action, CloseReason, LifecycleError, Problem, TransitionError
 from citywatch.domain.stored_incident import IncidentStatus
 from citywatch.storage.lifecycle import IncidentLifecycle
 from citywatch.storage.store import IncidentStore
@@ -33,9 +33,11 @@ def test_status_changes_are_checked_and_recorded(store: IncidentStore) -> None:
     with pytest.raises(LifecycleError, match="exactly one"):
         lifecycle.change_status(incident, Action.ASSIGN, "somchai", user="a", unit="b")
     lifecycle.change_status(incident, Action.ASSIGN, "somchai", unit="Patrol 3")
-    lifecycle.change_status(incident, Action.FALSE_ALARM, "supervisor", note="a shadow")
+    lifecycle.change_status(
+        incident, Action.FALSE_ALARM, "supervisor", note="a shadow", reason=CloseReason.WRONG_DETECTION
+    )
     with pytest.raises(TransitionError):
-        lifecycle.change_status(incident, Action.RESOLVE, "somchai")
+        lifecycle.change_status(incident, Action.RESOLVE, "somchai", reason=CloseReason.HANDLED)
     assert store.get(incident).status is IncidentStatus.FALSE_ALARM
     events = lifecycle.history(incident)
     assert [(e.action, e.to_status, e.actor) for e in events] == [
@@ -44,6 +46,79 @@ def test_status_changes_are_checked_and_recorded(store: IncidentStore) -> None:
         (Action.FALSE_ALARM, IncidentStatus.FALSE_ALARM, "supervisor"),
     ]
     assert events[2].note == "a shadow"
+
+
+def _problem(lifecycle: IncidentLifecycle, incident: str, action: Action, **values: object) -> Problem | None:
+    with pytest.raises(LifecycleError) as raised:
+        lifecycle.change_status(incident, action, "somchai", **values)
+    return raised.value.problem
+
+
+def test_closing_needs_a_reason_of_its_status_and_stores_it(store: IncidentStore) -> None:
+    """Finding 6 (issue 20): when, by whom and why, on the incident and in its history."""
+    lifecycle = IncidentLifecycle(store, clock=lambda: T0 + 42)
+    incident = add(store)
+    assert _problem(lifecycle, incident, Action.RESOLVE) is Problem.REASON_MISSING
+    duplicate = CloseReason.DUPLICATE  # a false alarm's reason
+    assert _problem(lifecycle, incident, Action.RESOLVE, reason=duplicate) is Problem.REASON_NOT_OFFERED
+    assert _problem(lifecycle, incident, Action.FALSE_ALARM, reason=CloseReason.OTHER, note=" ") is (
+        Problem.NOTE_MISSING
+    )
+    with pytest.raises(LifecycleError, match="one of handled, referred, no_action_needed, other"):
+        lifecycle.change_status(incident, Action.RESOLVE, "somchai", reason=duplicate)
+    untouched = store.get(incident)
+    assert (untouched.status, untouched.closed_at, lifecycle.history(incident)) == (
+        IncidentStatus.NEW,
+        None,
+        [],
+    )
+
+    closed = lifecycle.change_status(
+        incident, Action.RESOLVE, "somchai", reason=CloseReason.REFERRED, note="fire brigade took it"
+    )
+    assert (closed.status, closed.closed_by, closed.close_reason) == (
+        IncidentStatus.RESOLVED,
+        "somchai",
+        "referred",
+    )
+    assert closed.closed_at.timestamp() == T0 + 42 and store.get(incident) == closed
+    [event] = lifecycle.history(incident)
+    assert (event.action, event.details, event.note) == (
+        Action.RESOLVE,
+        {"reason": "referred"},
+        "fire brigade took it",
+    )
+
+
+def test_reopening_needs_a_note_and_goes_back_to_where_it_stood(store: IncidentStore) -> None:
+    lifecycle = IncidentLifecycle(store)
+    plain, assigned = add(store), add(store, camera="cam02")
+    lifecycle.change_status(assigned, Action.ASSIGN, "somchai", unit="Patrol 3")
+    with pytest.raises(TransitionError, match="it is new"):
+        lifecycle.change_status(plain, Action.REOPEN, "chief", note="open anyway")
+    for incident, action, reason in (
+        (plain, Action.RESOLVE, CloseReason.HANDLED),
+        (assigned, Action.FALSE_ALARM, CloseReason.TEST),
+    ):
+        lifecycle.change_status(incident, action, "somchai", reason=reason)
+    assert _problem(lifecycle, plain, Action.REOPEN) is Problem.NOTE_MISSING
+    assert store.get(plain).status is IncidentStatus.RESOLVED
+
+    reopened = lifecycle.change_status(plain, Action.REOPEN, "chief", note="the fire started again")
+    assert (reopened.status, reopened.closed_at, reopened.closed_by, reopened.close_reason) == (
+        IncidentStatus.ACKNOWLEDGED,
+        None,
+        None,
+        None,
+    )
+    back = lifecycle.change_status(assigned, Action.REOPEN, "chief", note="it was no test")
+    assert (back.status, back.assigned_unit, back.close_reason) == (IncidentStatus.ASSIGNED, "Patrol 3", None)
+    events = lifecycle.history(plain)
+    assert [(e.action, e.from_status, e.to_status, e.actor) for e in events] == [
+        (Action.RESOLVE, IncidentStatus.NEW, IncidentStatus.RESOLVED, "somchai"),
+        (Action.REOPEN, IncidentStatus.RESOLVED, IncidentStatus.ACKNOWLEDGED, "chief"),
+    ]
+    assert (events[0].details, events[1].note) == ({"reason": "handled"}, "the fire started again")
 
 
 def test_lock_is_recorded_once_and_survives_reads(store: IncidentStore) -> None:

@@ -10,17 +10,20 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from citywatch.api.auth import Context, Viewer, may
 from citywatch.api.schemas import (
     Assignment,
+    Closing,
     IncidentDetail,
     IncidentEventOut,
     IncidentOut,
     IncidentPage,
     NoteIn,
+    Reopening,
     StatusChange,
 )
 from citywatch.config import CAMERA_ID_MAX_LENGTH, CAMERA_ID_PATTERN
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.lifecycle import (
     Action,
+    CloseReason,
     IncidentEvent,
     IncidentNotFound,
     LifecycleError,
@@ -126,21 +129,38 @@ def assign(
 @router.post("/{incident_id}/resolve", responses=_NOT_FOUND | _CONFLICT)
 def resolve(
     incident_id: IncidentId,
+    body: Closing,
     caller: Annotated[Caller, may(Action.RESOLVE)],
     context: Context,
-    body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, caller, incident_id, Action.RESOLVE, body)
+    """Close as dealt with, with a `reason` offered for `resolved` (required; see `Closing`); no
+    reason, another status's reason or `other` without a note is a 422."""
+    return _status_action(context, caller, incident_id, Action.RESOLVE, body, reason=body.reason)
 
 
 @router.post("/{incident_id}/false_alarm", responses=_NOT_FOUND | _CONFLICT)
 def false_alarm(
     incident_id: IncidentId,
+    body: Closing,
     caller: Annotated[Caller, may(Action.FALSE_ALARM)],
     context: Context,
-    body: StatusChange | None = None,
 ) -> IncidentDetail:
-    return _status_action(context, caller, incident_id, Action.FALSE_ALARM, body)
+    """Close as a false alarm, with a `reason` offered for `false_alarm` (required; see `Closing`); no
+    reason, another status's reason or `other` without a note is a 422."""
+    return _status_action(context, caller, incident_id, Action.FALSE_ALARM, body, reason=body.reason)
+
+
+@router.post("/{incident_id}/reopen", responses=_NOT_FOUND | _CONFLICT)
+def reopen(
+    incident_id: IncidentId,
+    body: Reopening,
+    caller: Annotated[Caller, may(Action.REOPEN)],
+    context: Context,
+) -> IncidentDetail:
+    """Reopen a resolved or false-alarm incident (supervisors), with a note saying why: it is
+    assigned again if it had an assignee, else acknowledged; its closing time, closer and reason
+    are cleared (the history keeps them)."""
+    return _status_action(context, caller, incident_id, Action.REOPEN, body)
 
 
 @router.post("/{incident_id}/notes", status_code=status.HTTP_201_CREATED, responses=_NOT_FOUND)
@@ -212,11 +232,12 @@ def _status_action(
     caller: Caller,
     incident_id: str,
     action: Action,
-    body: StatusChange | Assignment | None,
+    body: StatusChange | Assignment | Closing | Reopening | None,
     user: str | None = None,
     unit: str | None = None,
+    reason: CloseReason | None = None,
 ) -> IncidentDetail:
     note = body.note if body is not None else None
-    incident = _act(context, caller, incident_id, action, ActionInput(note, user, unit))
+    incident = _act(context, caller, incident_id, action, ActionInput(note, user, unit, reason))
     assert isinstance(incident, StoredIncident)
     return _detail(context, caller, incident)
