@@ -157,6 +157,12 @@ class CameraOut(BaseModel):
     live: bool = Field(description="Whether the state comes from a pipeline running in this process.")
 
 
+class DurationsOut(BaseModel):
+    count: int = Field(description="Incidents timed.")
+    mean_s: float
+    median_s: float
+
+
 class StatsOut(BaseModel):
     since: datetime | None
     until: datetime | None
@@ -167,10 +173,18 @@ class StatsOut(BaseModel):
     by_status: dict[str, int]
     by_hour: dict[int, int]
     by_day: dict[str, int]
+    by_shift: dict[str, int] = Field(description="Incidents per shift (api.shifts) they started in.")
     false_alarm_rate: float | None
+    by_close_reason: dict[str, int] = Field(description="Closed incidents per closing reason.")
     acknowledged: int
     mean_time_to_acknowledge_s: float | None
     median_time_to_acknowledge_s: float | None
+    time_to_acknowledge_by_type: dict[str, DurationsOut]
+    time_to_acknowledge_by_camera: dict[str, DurationsOut]
+    time_to_acknowledge_by_shift: dict[str, DurationsOut]
+    closed: int = Field(description="Incidents closed with their closing time kept.")
+    mean_time_to_close_s: float | None
+    median_time_to_close_s: float | None
 
 
 class LoginIn(BaseModel):

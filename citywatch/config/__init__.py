@@ -8,7 +8,7 @@ examples/cameras.yaml). Relative paths are resolved against the folder of the co
 and `${VAR:-default}` are expanded from the environment in every string.
 """
 
-from citywatch.config.api import ApiSettings, UiSettings
+from citywatch.config.api import ApiSettings, Shift, UiSettings
 from citywatch.config.base import SENSITIVITY_LEVELS, ConfigError, DetectionType, Sensitivity, StrictModel
 from citywatch.config.cameras import (
     CAMERA_ID_MAX_LENGTH,
@@ -73,6 +73,7 @@ __all__ = [
     "QuietHours",
     "RouteRule",
     "Sensitivity",
+    "Shift",
     "StorageSettings",
     "StrictModel",
     "Thresholds",
