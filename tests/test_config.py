@@ -1,4 +1,5 @@
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -174,3 +175,24 @@ cameras:
     )
     with pytest.raises(ConfigError, match="sensitivity"):
         load_config(write(tmp_path, "cameras:\n  - {id: x, url: a.mp4, sensitivity: max}\n"))
+
+
+def test_a_camera_time_zone_defaults_to_the_installations_and_must_be_known(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            "api: {timezone: Asia/Tokyo}\n"
+            "cameras:\n  - {id: hq, url: a.mp4}\n  - {id: phuket, url: b.mp4, timezone: Asia/Bangkok}\n",
+        )
+    )
+    hq, phuket = config.cameras
+    assert hq.timezone is None and config.timezone_for(hq) == ZoneInfo("Asia/Tokyo")
+    assert config.timezone_for(phuket) == ZoneInfo("Asia/Bangkok")
+    plain = load_config(write(tmp_path, "cameras: [{id: a, url: a.mp4}]\n"))
+    assert plain.timezone_for(plain.cameras[0]) == ZoneInfo("Asia/Bangkok")  # api.timezone's default
+    path = write(tmp_path, "cameras:\n  - {id: cam-a, url: a.mp4, timezone: Asia/Bankok}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (
+        f"{path}: camera 'cam-a' (cameras[0]), key timezone: Value error, unknown time zone 'Asia/Bankok'"
+    )

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from citywatch.config.base import DetectionType, Sensitivity, StrictModel
+from citywatch.config.base import DetectionType, Sensitivity, StrictModel, TimeZoneName
 from citywatch.config.thresholds import Thresholds
 from citywatch.domain.incident_types import IncidentType
 
@@ -82,6 +82,12 @@ class CameraConfig(StrictModel):
         default=None, description="Motion gate; the top-level `motion` when left out."
     )
     enabled: bool = Field(default=True, description="A disabled camera is not opened.")
+    timezone: TimeZoneName | None = Field(
+        default=None,
+        description="Time zone of the camera's place (IANA name, e.g. Asia/Bangkok): the local time with "
+        "its UTC offset burned into its evidence snapshots and in its incident reports; the "
+        "installation's `api.timezone` when left out.",
+    )
 
     @field_validator("id")
     @classmethod

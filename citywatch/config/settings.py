@@ -1,6 +1,7 @@
 """`CitywatchConfig`: the whole of `cameras.yaml`, one field a section."""
 
 from typing import Literal, Self
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
@@ -48,3 +49,7 @@ class CitywatchConfig(StrictModel):
 
     def motion_for(self, camera: CameraConfig) -> MotionSettings:
         return camera.motion or self.motion
+
+    def timezone_for(self, camera: CameraConfig) -> ZoneInfo:
+        """The camera's own time zone, else the installation's (`api.timezone`)."""
+        return ZoneInfo(camera.timezone or self.api.timezone)

@@ -70,7 +70,9 @@ class Supervisor:
             config.storage.database_url, group_window_s=config.incidents.group_window_s
         )
         self.store.upgrade()
-        self.evidence = EvidenceWriter(config.storage.evidence_dir, config.evidence)
+        self.evidence = EvidenceWriter(
+            config.storage.evidence_dir, config.evidence, {c.id: config.timezone_for(c) for c in cameras}
+        )
         self._sink = EventSink(self.store, self.evidence, config.evidence, self._clip_frames)
         self.state_listeners: list[Callable[[StateChange], None]] = []
         """Called on a camera's decode thread with every state change (notifiers, the API)."""

@@ -4,8 +4,8 @@ One per app, kept in `app.state.context`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -62,10 +62,16 @@ class AppContext:
     """Without a pipeline in this process: polls the store for new incidents and camera states."""
     link_secret: str | None = None
     """notifications.evidence_link_secret: signs the public snapshot links; None serves none."""
+    camera_time_zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
+    """Camera id -> its time zone (config.timezone_for), the one its evidence header is written in."""
 
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.settings.timezone)
+
+    def time_zone_of(self, camera_id: str) -> ZoneInfo:
+        """The camera's time zone; the installation's for a camera no longer in the config."""
+        return self.camera_time_zones.get(camera_id, self.timezone)
 
     @classmethod
     def build(
@@ -105,4 +111,5 @@ class AppContext:
             supervisor=supervisor,
             feed=None if supervisor is not None else StoreFeed(store, live.publish),
             link_secret=config.notifications.evidence_link_secret,
+            camera_time_zones={camera.id: config.timezone_for(camera) for camera in config.cameras},
         )

@@ -1,7 +1,7 @@
 """Drawing an incident on its frame: the boxes (a colour per label) and a header line."""
 
-import time
 import zlib
+from datetime import UTC, datetime, tzinfo
 
 import cv2
 import numpy as np
@@ -17,15 +17,23 @@ def label_color_index(label: str) -> int:
     return zlib.crc32(label.encode("utf-8")) % len(_PALETTE.colors)
 
 
-def header_text(incident: Incident) -> str:
-    """'fire/smoke  cam01  2025-01-31 14:05:09 +0700' (the server's local time, as operators read it)."""
+def header_text(incident: Incident, zone: tzinfo) -> str:
+    """'fire/smoke  cam01  2025-01-31 14:05:09 +0700': type code, camera id and the start in the
+    camera's local time (`zone`) with its UTC offset, so the picture says when it was taken whatever
+    server wrote it.
+
+    ASCII on purpose: the header is drawn with OpenCV's Hershey font, which has no Thai glyphs, and
+    a Thai font would have to be installed on every server that writes evidence (a missing one
+    would burn boxes instead of letters into the evidence, unnoticed). The codes and the numbers
+    read the same everywhere; the incident report gives the type and camera names in Thai.
+    """
     kind = incident.type.value + (f"/{incident.subtype}" if incident.subtype else "")
-    when = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(incident.started_at))
+    when = datetime.fromtimestamp(incident.started_at, zone).strftime("%Y-%m-%d %H:%M:%S %z")
     return f"{kind}  {incident.camera_id}  {when}"
 
 
-def annotate(incident: Incident, image: np.ndarray) -> np.ndarray:
-    """A copy of the BGR `image` with the incident's boxes and header drawn on it."""
+def annotate(incident: Incident, image: np.ndarray, zone: tzinfo = UTC) -> np.ndarray:
+    """A copy of the BGR `image` with the incident's boxes and header (its time in `zone`) drawn on it."""
     canvas = image.copy()
     scale = max(canvas.shape[:2]) / 1000  # line and text sizes follow the picture size
     thickness = max(2, round(2 * scale))  # 2 px at least: JPEG smears thinner lines away
@@ -40,7 +48,7 @@ def annotate(incident: Incident, image: np.ndarray) -> np.ndarray:
         canvas = sv.LabelAnnotator(
             color=_PALETTE, text_scale=max(0.4, 0.6 * scale), text_thickness=thickness, smart_position=True
         ).annotate(canvas, detections, labels=labels)
-    return _with_header(canvas, header_text(incident), scale)
+    return _with_header(canvas, header_text(incident, zone), scale)
 
 
 def _with_header(image: np.ndarray, text: str, scale: float) -> np.ndarray:

@@ -10,8 +10,9 @@ the file and the cause; the caller stores that message with the incident instead
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 import av
@@ -29,9 +30,14 @@ class EvidenceError(RuntimeError):
 
 
 class EvidenceWriter:
-    def __init__(self, evidence_dir: Path, settings: EvidenceSettings) -> None:
+    def __init__(
+        self, evidence_dir: Path, settings: EvidenceSettings, time_zones: Mapping[str, tzinfo] | None = None
+    ) -> None:
+        """`time_zones`: camera id -> the time zone of its snapshots' header (config.timezone_for);
+        a camera not in it gets UTC (the header says +0000, so it is never misread)."""
         self._dir = Path(evidence_dir)
         self._settings = settings
+        self._time_zones = dict(time_zones or {})
 
     def snapshot(self, incident: Incident) -> Path:
         """Write the incident's frame with its boxes and header drawn as a JPEG; returns the path."""
@@ -39,7 +45,8 @@ class EvidenceWriter:
         if incident.frame is None:
             raise EvidenceError(f"cannot write snapshot {path}: incident {incident.id} has no frame")
         quality = [cv2.IMWRITE_JPEG_QUALITY, self._settings.snapshot_quality]
-        ok, jpeg = cv2.imencode(".jpg", annotate(incident, incident.frame), quality)
+        zone = self._time_zones.get(incident.camera_id, UTC)
+        ok, jpeg = cv2.imencode(".jpg", annotate(incident, incident.frame, zone), quality)
         if not ok:
             raise EvidenceError(f"cannot write snapshot {path}: JPEG encoding failed")
         with _atomic(path, "snapshot") as temp:

@@ -1,5 +1,6 @@
 """An incident as one self-contained HTML file for a case file: the facts, the snapshot embedded
-as a data URI (no link that can break), the boxes and the full history, in the user's language.
+as a data URI (no link that can break), the boxes and the full history, in the user's language,
+its times in the camera's time zone (the one burned into the snapshot's header) with that zone named.
 Opens in any browser offline; the browser's "print to PDF" makes the PDF (a print stylesheet keeps
 it to the page)."""
 
@@ -9,9 +10,13 @@ import base64
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from citywatch.domain.lifecycle import IncidentEvent
 from citywatch.services.evidence import IncidentExport
+from citywatch.ui.box_labels import box_label
+from citywatch.ui.i18n import format_time
+from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
 
 _STYLE = """
@@ -26,12 +31,18 @@ img{max-width:100%;border:1px solid #999} @media print{body{margin:0}}
 def incident_report_html(export: IncidentExport, camera_name: str, session: UiSession) -> str:
     s = session
     incident, history, snapshot = export.incident, export.history, export.snapshot
+    zone = services().context.time_zone_of(incident.camera_id)
+
+    def when(moment: datetime) -> str:
+        return format_time(moment, s.lang, zone, long=True)
+
     facts = [
         (s.t("report.id"), incident.id),
         (s.t("report.type"), s.t(f"type.{incident.type.value}") + _sub(incident.subtype)),
         (s.t("incident.camera"), f"{camera_name} ({incident.camera_id})"),
-        (s.t("incident.time"), s.time(incident.started_at, long=True)),
-        (s.t("incident.ended"), s.time(incident.ended_at, long=True) if incident.ended_at else "–"),
+        (s.t("incident.time"), when(incident.started_at)),
+        (s.t("incident.ended"), when(incident.ended_at) if incident.ended_at else "–"),
+        (s.t("report.timezone"), _zone_name(zone, incident.started_at)),
         (s.t("incident.confidence"), f"{incident.confidence:.0%}"),
         (s.t("incident.status"), s.t(f"status.{incident.status.value}")),
         (s.t("incident.assigned"), incident.assigned_user or incident.assigned_unit or "–"),
@@ -39,12 +50,11 @@ def incident_report_html(export: IncidentExport, camera_name: str, session: UiSe
     ]
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     boxes = "".join(
-        f"<tr><td>{escape(b.label)}</td><td>{b.confidence:.0%}</td>"
-        f"<td>{', '.join(f'{v:.0f}' for v in b.xyxy)}</td></tr>"
+        f"<tr><td>{escape(box_label(b, s))}</td><td>{', '.join(f'{v:.0f}' for v in b.xyxy)}</td></tr>"
         for b in incident.boxes
     )
     events = "".join(
-        f"<tr><td>{escape(s.time(e.at, long=True))}</td><td>{escape(s.t(f'action.{e.action.value}'))}"
+        f"<tr><td>{escape(when(e.at))}</td><td>{escape(s.t(f'action.{e.action.value}'))}"
         f"{escape(_status_change(e, s))}</td><td>{escape(e.actor)}</td><td>{escape(e.note or '')}</td></tr>"
         for e in history
     )
@@ -53,7 +63,7 @@ def incident_report_html(export: IncidentExport, camera_name: str, session: UiSe
         if snapshot is not None
         else f"<p>{escape(s.t('incident.no_snapshot'))}</p>"
     )
-    generated = s.t("report.generated", time=s.time(datetime.now(UTC), long=True), actor=s.caller.actor)
+    generated = s.t("report.generated", time=when(datetime.now(UTC)), actor=s.caller.actor)
     return (
         f'<!DOCTYPE html><html lang="{s.lang}"><head><meta charset="utf-8">'
         f"<title>{escape(s.t('report.heading'))} {escape(incident.id)}</title><style>{_STYLE}</style></head>"
@@ -64,6 +74,11 @@ def incident_report_html(export: IncidentExport, camera_name: str, session: UiSe
         f"<th>{escape(s.t('report.action'))}</th><th>{escape(s.t('report.who'))}</th>"
         f"<th>{escape(s.t('report.note'))}</th></tr>{events}</table></body></html>"
     )
+
+
+def _zone_name(zone: ZoneInfo, moment: datetime) -> str:
+    """'Asia/Bangkok (UTC+0700)': the zone and its offset when the incident started."""
+    return f"{zone.key} (UTC{moment.astimezone(zone).strftime('%z')})"
 
 
 def _sub(subtype: str | None) -> str:

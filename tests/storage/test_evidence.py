@@ -6,7 +6,9 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import av
 import cv2
@@ -17,13 +19,14 @@ import supervision as sv
 from citywatch.config import EvidenceSettings
 from citywatch.domain.incident import EvidenceBox, Incident
 from citywatch.domain.incident_types import IncidentType
-from citywatch.storage.annotate import header_text, label_color_index
+from citywatch.storage.annotate import annotate, header_text, label_color_index
 from citywatch.storage.evidence import EvidenceError, EvidenceWriter
 from citywatch.video.frame import Frame
 
 FIRE_BOXES = ((176, 84, 200, 117), (154, 152, 171, 196))
 """Two fire boxes (x1, y1, x2, y2) of the dataset's labels for the first frames of furg_house6.mp4."""
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC, 2023-11-15 05:13:20 in Bangkok
+BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 @pytest.fixture
@@ -89,14 +92,38 @@ def test_labels_get_distinct_stable_colours() -> None:
     assert label_color_index("fire") != label_color_index("smoke")
 
 
-def test_header_names_type_camera_and_local_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "ICT-7")  # POSIX spelling of UTC+7, needs no tz database
+def test_header_names_type_camera_and_the_cameras_local_time_whatever_the_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "EST+5")  # a server in New York (POSIX spelling, no tz database needed)
     time.tzset()
     try:
-        assert header_text(fire_incident(None)) == "fire/fire  cam01  2023-11-15 05:13:20 +0700"
+        incident = fire_incident(None)
+        assert header_text(incident, BANGKOK) == "fire/fire  cam01  2023-11-15 05:13:20 +0700"
+        assert header_text(incident, ZoneInfo("UTC")) == "fire/fire  cam01  2023-11-14 22:13:20 +0000"
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_writer_draws_each_cameras_header_in_its_time_zone(
+    tmp_path: Path, fire_image: np.ndarray
+) -> None:
+    """The snapshot is the frame annotated in the camera's zone (identical pixels), not in UTC; a
+    camera the writer was given no zone for is written in UTC."""
+    incident = fire_incident(fire_image)
+
+    def jpeg(zone: tzinfo) -> np.ndarray:
+        quality = [cv2.IMWRITE_JPEG_QUALITY, EvidenceSettings().snapshot_quality]
+        return cv2.imdecode(
+            cv2.imencode(".jpg", annotate(incident, fire_image, zone), quality)[1], cv2.IMREAD_COLOR
+        )
+
+    zoned = EvidenceWriter(tmp_path / "zoned", EvidenceSettings(), {"cam01": BANGKOK}).snapshot(incident)
+    plain = EvidenceWriter(tmp_path / "plain", EvidenceSettings()).snapshot(incident)
+    assert np.array_equal(cv2.imread(str(zoned)), jpeg(BANGKOK))
+    assert np.array_equal(cv2.imread(str(plain)), jpeg(UTC))
+    assert not np.array_equal(jpeg(BANGKOK), jpeg(UTC))
 
 
 def test_snapshot_without_a_frame_is_an_evidence_error(writer: EvidenceWriter) -> None:

@@ -15,6 +15,7 @@ from citywatch.domain.lifecycle import Action, LifecycleError
 from citywatch.domain.stored_incident import StoredIncident
 from citywatch.services.incident_actions import ActionInput, offered_actions
 from citywatch.services.permissions import ActionRefused, SessionEnded
+from citywatch.ui.box_labels import box_label
 from citywatch.ui.components.confirm import confirm
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
@@ -92,9 +93,9 @@ class IncidentView:
             if incident.boxes:
                 ui.label(s.t("incident.boxes")).classes("font-bold")
                 for box in incident.boxes:
-                    ui.label(
-                        f"{box.label} · {box.confidence:.0%} · [{', '.join(f'{v:.0f}' for v in box.xyxy)}]"
-                    ).classes("text-sm")
+                    ui.label(f"{box_label(box, s)} · [{', '.join(f'{v:.0f}' for v in box.xyxy)}]").classes(
+                        "text-sm"
+                    ).props("data-test=box")
         with ui.card().classes("w-full p-3 gap-2"):
             ui.label(s.t("incident.clip")).classes("text-lg font-bold")
             if incident.clip_path:

@@ -1,7 +1,8 @@
 """The zone editor of one camera (admins): click corners on the camera's latest picture to draw
 polygons, name them, pick the incident types they apply to, and save them into the config file
 (citywatch.services.zones: checked, validated, atomic, other keys kept, audited). The pipeline
-reads zones when it starts."""
+reads zones when it starts. Corners are fractions of the picture, so a camera never seen (no
+picture yet) cannot have zones drawn or saved: the editor says so and waits for its picture."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import base64
 from typing import Any
 
 import cv2
+import numpy as np
 from nicegui import run, ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -21,6 +23,9 @@ from citywatch.ui.components.layout import page_frame
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, login_url, session_of, to_login
 
+PICTURE_POLL_S = 5.0
+"""How often an editor without a picture looks for one (the pipeline's first frame of the camera, or
+without a pipeline the first evidence clip of the camera)."""
 _STROKE = 'stroke-width="3"'
 _FILLS = ("#f59e0b", "#3b82f6", "#10b981", "#ef4444", "#8b5cf6", "#ec4899")
 
@@ -55,41 +60,72 @@ class ZoneEditor:
             with ui.card().classes("p-2").style("flex: 3 1 0; min-width: 0"):
                 ui.label(s.t("zones.title", camera=camera_name)).classes("text-lg font-bold")
                 ui.label(s.t("zones.help")).classes("text-sm text-gray-600")
-                if image is None:
-                    self.size = (16.0, 9.0)
-                    ui.label(s.t("cameras.no_frame")).classes("p-6 text-gray-500")
-                    self.picture = None
-                else:
-                    self.size = (float(image.shape[1]), float(image.shape[0]))
-                    ok, jpeg = cv2.imencode(".jpg", image)
-                    source = (
-                        "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode() if ok else ""
-                    )
-                    self.picture = ui.interactive_image(
-                        source, on_mouse=self._click, events=["click"], cross=True
-                    )
-                    self.picture.classes("w-full").props("data-test=zone-image")
+                self.no_picture = (
+                    ui.label(s.t("zones.no_picture"))
+                    .classes("p-6 text-amber-800")
+                    .props("data-test=zone-no-picture")
+                )
+                self.picture_box = ui.element("div").classes("w-full")
+                self.picture: ui.interactive_image | None = None
+                self.size = (16.0, 9.0)
             with ui.card().classes("p-3 gap-2").style("flex: 2 1 0; min-width: 0"):
                 self.list = ui.column().classes("w-full gap-1")
                 self.name = ui.input(s.t("zones.name")).classes("w-full").props("data-test=zone-name")
-                self.types = ui.select(
-                    list(DetectionType.__args__), multiple=True, label=s.t("zones.types"), clearable=True
-                ).classes("w-full")
+                self.types = (
+                    ui.select(
+                        {code: s.t(f"type.{code}") for code in DetectionType.__args__},
+                        multiple=True,
+                        label=s.t("zones.types"),
+                        clearable=True,
+                    )
+                    .classes("w-full")
+                    .props("data-test=zone-types")
+                )
                 with ui.row().classes("gap-2"):
-                    ui.button(s.t("zones.undo"), icon="undo", on_click=self._undo).props("flat no-caps")
-                    ui.button(s.t("zones.clear"), icon="restart_alt", on_click=self._clear).props(
-                        "flat no-caps"
-                    )
-                    ui.button(s.t("zones.add"), icon="add", on_click=self._add).props(
-                        "no-caps data-test=zone-add"
-                    )
+                    self.tools: list[ui.element] = [
+                        ui.button(s.t("zones.undo"), icon="undo", on_click=self._undo).props("flat no-caps"),
+                        ui.button(s.t("zones.clear"), icon="restart_alt", on_click=self._clear).props(
+                            "flat no-caps"
+                        ),
+                        ui.button(s.t("zones.add"), icon="add", on_click=self._add).props(
+                            "no-caps data-test=zone-add"
+                        ),
+                    ]
+                self.tools += [self.name, self.types]
                 if file_name is None:
                     ui.label(s.t("zones.read_only")).classes("text-amber-800")
                 else:
-                    ui.button(s.t("zones.save"), icon="save", on_click=self._save).props(
-                        "no-caps color=primary data-test=zone-save"
+                    self.tools.append(
+                        ui.button(s.t("zones.save"), icon="save", on_click=self._save).props(
+                            "no-caps color=primary data-test=zone-save"
+                        )
                     )
+        if image is None:
+            for tool in self.tools:
+                tool.disable()
+            self.waiting = ui.timer(PICTURE_POLL_S, self._look_for_picture)
+        else:
+            self._show_picture(image)
         self.show()
+
+    def _show_picture(self, image: np.ndarray) -> None:
+        """Draw on `image` from now on: the picture shown, the tools enabled."""
+        self.size = (float(image.shape[1]), float(image.shape[0]))
+        ok, jpeg = cv2.imencode(".jpg", image)
+        source = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode() if ok else ""
+        with self.picture_box:
+            self.picture = ui.interactive_image(source, on_mouse=self._click, events=["click"], cross=True)
+            self.picture.classes("w-full").props("data-test=zone-image")
+        self.no_picture.set_visibility(False)
+        for tool in self.tools:
+            tool.enable()
+
+    async def _look_for_picture(self) -> None:
+        image = await run.io_bound(latest_frame, services().context, self.session.caller, self.camera_id)
+        if image is not None and self.picture is None:
+            self.waiting.cancel()
+            self._show_picture(image)
+            self.show()
 
     def _click(self, event: Any) -> None:
         width, height = self.size
@@ -158,7 +194,7 @@ class ZoneEditor:
                     ui.label(f"{zone.name} · {types}").classes("grow truncate")
                     ui.button(icon="delete", on_click=lambda i=index: self._delete(i)).props(
                         "flat round dense"
-                    ).tooltip(s.t("zones.delete"))
+                    ).tooltip(s.t("zones.delete")).set_enabled(self.picture is not None)
         if self.picture is not None:
             self.picture.set_content(self._svg())
 
