@@ -1,7 +1,8 @@
 """One incident: the snapshot (boxes drawn on it) with the list of detections, the clip in a
 player that seeks (the API serves Range requests; the session cookie authenticates the video
 element), the history as a timeline, the actions the user's role allows in the incident's status
-(each one click plus a confirmation) and the export of a report file for the case."""
+(each one click plus a confirmation that names the incident; the everyday ones apart from closing,
+which asks how and why, and reopening, a supervisor's) and the export of a report file for the case."""
 
 from __future__ import annotations
 
@@ -11,27 +12,28 @@ from nicegui import run, ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from citywatch.domain.lifecycle import Action, LifecycleError
+from citywatch.domain.lifecycle import CLOSING_ACTIONS, Action, LifecycleError
 from citywatch.domain.stored_incident import StoredIncident
 from citywatch.services.incident_actions import ActionInput, offered_actions
 from citywatch.services.permissions import ActionRefused, SessionEnded
 from citywatch.ui.box_labels import box_label
-from citywatch.ui.components.confirm import confirm
+from citywatch.ui.components.confirm import (
+    ACTION_STYLE,
+    ask_assignee,
+    ask_closing,
+    ask_note,
+    confirm,
+    incident_name,
+    problem_text,
+)
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.report_export import incident_report_html
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, login_url, session_of, to_login
 
-_ACTION_STYLE = {
-    Action.ACKNOWLEDGE: ("done", "orange-8"),
-    Action.ASSIGN: ("person_add", "blue-8"),
-    Action.RESOLVE: ("task_alt", "green-8"),
-    Action.FALSE_ALARM: ("block", "grey-8"),
-    Action.NOTE: ("edit_note", "slate-7"),
-    Action.LOCK: ("lock", "purple-8"),
-    Action.UNLOCK: ("lock_open", "purple-8"),
-}
+_EVERYDAY = (Action.ACKNOWLEDGE, Action.ASSIGN)
+"""Shown first, filled; the other actions (notes, the lock) outlined, then closing or reopening."""
 
 
 def incident_page(request: Request, incident_id: str) -> RedirectResponse | None:
@@ -53,6 +55,8 @@ class IncidentView:
         if incident is None:
             ui.label(session.t("incident.not_found")).classes("text-xl p-6").props("data-test=not-found")
             return
+        # How the confirmations name it: type, camera and local time (none of them changes).
+        self.name = incident_name(session, incident, self.names.get(incident.camera_id, incident.camera_id))
         s = session
         with ui.row().classes("w-full no-wrap gap-3 p-3 items-start"):
             with (
@@ -124,6 +128,10 @@ class IncidentView:
             ("incident.assigned", incident.assigned_user or incident.assigned_unit or "–"),
             ("incident.locked", "✔" if incident.locked else "–"),
         ]
+        if incident.closed_at is not None:
+            closed = f"{s.time(incident.closed_at, long=True)} · {s.t('action.by', actor=incident.closed_by)}"
+            reason = s.t(f"reason.{incident.close_reason}") if incident.close_reason else "–"
+            rows += [("incident.closed", closed), ("incident.close_reason", reason)]
         self.facts.clear()
         with self.facts:
             for key, value in rows:
@@ -132,16 +140,28 @@ class IncidentView:
                     ui.label(value).classes("font-medium").props(f"data-test=fact-{key.split('.')[1]}")
 
     def _actions(self, incident: StoredIncident) -> None:
+        """Acknowledge and assign first, the notes and the lock after them; on a row of its own, at
+        the right, one Close… (asking resolved or false alarm, and why) or, for supervisors, Reopen."""
+        offered = offered_actions(incident, self.session.caller.role)
         self.actions.clear()
         with self.actions:
-            for action in offered_actions(incident, self.session.caller.role):
-                icon, color = _ACTION_STYLE[action]
-                ui.button(
-                    self.session.t(f"action.{action.value}"),
-                    icon=icon,
-                    color=color,
-                    on_click=lambda a=action: self._do(a),
-                ).props(f"no-caps data-test=action-{action.value}")
+            with ui.row().classes("w-full gap-2"):
+                for action in sorted(
+                    (a for a in offered if a not in CLOSING_ACTIONS and a is not Action.REOPEN),
+                    key=lambda a: a not in _EVERYDAY,
+                ):
+                    self._button(action, f"action.{action.value}", "" if action in _EVERYDAY else "outline")
+            with ui.row().classes("w-full gap-2 justify-end"):
+                if any(a in CLOSING_ACTIONS for a in offered):
+                    self._button(Action.RESOLVE, "action.close", "", test="action-close")
+                if Action.REOPEN in offered:
+                    self._button(Action.REOPEN, "action.reopen", "outline")
+
+    def _button(self, action: Action, key: str, props: str, test: str | None = None) -> None:
+        icon, color = ACTION_STYLE[action]
+        ui.button(self.session.t(key), icon=icon, color=color, on_click=lambda: self._do(action)).props(
+            f"no-caps {props} data-test={test or f'action-{action.value}'}"
+        )
 
     def _timeline(self) -> None:
         s = self.session
@@ -158,26 +178,45 @@ class IncidentView:
                         if event.to_status is not None
                         else s.t(f"action.{event.action.value}")
                     )
+                    if event.action is Action.REOPEN:
+                        title = s.t("history.reopened", status=title)
+                    reason = event.details.get("reason")
                     detail = event.details.get("user") or event.details.get("unit")
+                    if reason:
+                        detail = s.t(f"reason.{reason}")
                     body = " · ".join(
                         p for p in (s.t("action.by", actor=event.actor), detail, event.note) if p
                     )
                     ui.timeline_entry(
-                        body, title=title, subtitle=s.time(event.at), icon=_ACTION_STYLE[event.action][0]
+                        body, title=title, subtitle=s.time(event.at), icon=ACTION_STYLE[event.action][0]
                     )
 
     async def _do(self, action: Action) -> None:
+        answer = await self._ask(action)
+        if answer is not None:
+            self._perform(*answer)
+
+    async def _ask(self, action: Action) -> tuple[Action, ActionInput] | None:
+        """What `action` needs, asked in its confirmation, which names the incident (closing asks
+        which of the two closing actions too); None when cancelled."""
         s = self.session
-        data = ActionInput()
-        if action in (Action.ASSIGN, Action.NOTE):
-            asked = await self._ask(action)
-            if asked is None:
-                return
-            data = asked
-        elif not await confirm(
-            s, s.t("action.confirm_question", action=s.t(f"action.{action.value}"), id=self.incident_id[:8])
-        ):
-            return
+        question = s.t("action.confirm_question", action=s.t(f"action.{action.value}"), incident=self.name)
+        if action in CLOSING_ACTIONS:
+            return await ask_closing(s, s.t("close.question", incident=self.name))
+        if action is Action.ASSIGN:
+            data = await ask_assignee(s, question, self.context.accounts.assignees(s.caller))
+        elif action in (Action.NOTE, Action.REOPEN):
+            if action is Action.REOPEN:
+                note = await ask_note(s, s.t("reopen.question", incident=self.name), "reopen.note")
+            else:
+                note = await ask_note(s, question)
+            data = ActionInput(note=note) if note is not None else None
+        else:
+            data = ActionInput() if await confirm(s, question) else None
+        return (action, data) if data is not None else None
+
+    def _perform(self, action: Action, data: ActionInput) -> None:
+        s = self.session
         try:
             self.context.actions.perform(s.caller, self.incident_id, action, data)
         except SessionEnded:
@@ -186,48 +225,10 @@ class IncidentView:
         except ActionRefused:
             ui.notify(s.t("common.forbidden"), type="negative")
         except LifecycleError as exc:
-            ui.notify(s.t("action.failed", reason=str(exc)), type="negative")
+            ui.notify(problem_text(s, exc), type="negative")
         else:
             ui.notify(s.t("action.done", action=s.t(f"action.{action.value}")), type="positive")
         self.refresh()
-
-    async def _ask(self, action: Action) -> ActionInput | None:
-        """The assignee or the note, in the confirmation dialog itself (still one confirmation)."""
-        s = self.session
-        with ui.dialog() as dialog, ui.card().classes("min-w-[420px] gap-3"):
-            ui.label(
-                s.t("action.confirm_question", action=s.t(f"action.{action.value}"), id=self.incident_id[:8])
-            ).classes("text-lg")
-            if action is Action.ASSIGN:
-                users = self.context.accounts.assignees(s.caller)
-                user = ui.select(users, label=s.t("action.assign_user"), clearable=True).classes("w-full")
-                unit = ui.input(s.t("action.assign_unit")).classes("w-full")
-                note = None
-            else:
-                user = unit = None
-                note = (
-                    ui.textarea(s.t("action.note_text"))
-                    .classes("w-full")
-                    .props("autofocus data-test=note-text")
-                )
-
-            def submit() -> None:
-                dialog.submit(
-                    ActionInput(
-                        note=note.value.strip() if note is not None else None,
-                        user=(user.value or None) if user is not None else None,
-                        unit=(unit.value.strip() or None) if unit is not None else None,
-                    )
-                )
-
-            with ui.row().classes("w-full justify-end gap-2"):
-                ui.button(s.t("action.cancel"), on_click=lambda: dialog.submit(None)).props("flat no-caps")
-                ui.button(s.t("action.confirm"), on_click=submit).props("no-caps data-test=confirm-yes")
-        answer: ActionInput | None = await dialog
-        dialog.delete()
-        if answer is None or (action is Action.NOTE and not answer.note):
-            return None
-        return answer
 
     def _on_messages(self, messages: list[dict[str, Any]]) -> None:
         if any(m["event"] == "incident_changed" and m["data"]["id"] == self.incident_id for m in messages):
