@@ -83,7 +83,11 @@ def parse_config(raw: Any, source: str = "<config>", base_dir: Path | None = Non
     except ValidationError as exc:
         lines = [f"{source}: {_location_of(err, raw)}: {err['msg']}" for err in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
-    return _resolve_paths(config, base_dir or Path.cwd())
+    config = _resolve_paths(config, base_dir or Path.cwd())
+    picture = config.ui.map_image.path if config.ui.map_image is not None else None
+    if picture is not None and not picture.is_file():
+        raise ConfigError(f"{source}: key ui.map_image.path: no picture at {picture}")
+    return config
 
 
 def load_config(path: str | Path) -> CitywatchConfig:
@@ -135,4 +139,7 @@ def _resolve_paths(config: CitywatchConfig, base: Path) -> CitywatchConfig:
     models = config.models
     if models.path is not None:
         models = models.model_copy(update={"path": resolve(models.path)})
-    return config.model_copy(update={"cameras": cameras, "storage": storage, "models": models})
+    ui, picture = config.ui, config.ui.map_image
+    if picture is not None:
+        ui = ui.model_copy(update={"map_image": picture.model_copy(update={"path": resolve(picture.path)})})
+    return config.model_copy(update={"cameras": cameras, "storage": storage, "models": models, "ui": ui})

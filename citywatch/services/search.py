@@ -1,9 +1,10 @@
 """Finding and reading incidents: filters, sorting and keyset (cursor) pagination, one incident
 and its history, and what the dashboard shows per camera (`IncidentSearch`, for any role).
 
-A cursor names the last row of a page by its sort value and id, so the next page is a range scan
+A cursor names the last row of a page by its sort values and id, so the next page is a range scan
 on an index (`started_at, id`) however deep it is, and rows stored meanwhile neither repeat nor
-shift a page, as OFFSET pagination would. The per-camera reads are one indexed query each,
+shift a page, as OFFSET pagination would (the work queue's order, by severity, sorts the rows that
+match its filter instead: see `SortKey.URGENT`). The per-camera reads are one indexed query each,
 whatever the number of incidents stored.
 """
 
@@ -12,16 +13,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
-from citywatch.domain.incident_types import IncidentType
+from citywatch.domain.incident_types import INCIDENT_TYPES, IncidentType, Severity, severity_of
 from citywatch.domain.lifecycle import OPEN_STATUSES, IncidentEvent
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.services.permissions import Caller, Task, permit
@@ -38,6 +39,9 @@ class SortKey(StrEnum):
     OLDEST = "started_at"
     MOST_CONFIDENT = "-confidence"
     LEAST_CONFIDENT = "confidence"
+    URGENT = "-severity"
+    """The work queue's order: highest severity first (domain.incident_types), the oldest first
+    within a severity (who has waited longest is handled first)."""
 
 
 class CursorError(ValueError):
@@ -63,6 +67,8 @@ class IncidentFilter:
     until: datetime | None = None
     """Started before this time."""
     group_id: str | None = None
+    assigned_user: str | None = None
+    """Assigned to this user (by name; the dashboard's "assigned to me" is the caller's actor)."""
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.types:
@@ -77,6 +83,8 @@ class IncidentFilter:
             query = query.where(IncidentRow.started_at < self.until)
         if self.group_id is not None:
             query = query.where(IncidentRow.group_id == self.group_id)
+        if self.assigned_user is not None:
+            query = query.where(IncidentRow.assigned_user == self.assigned_user)
         return query
 
 
@@ -94,14 +102,11 @@ def search(
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
-    column, descending = _sort_column(sort)
-    order = (column.desc(), IncidentRow.id.desc()) if descending else (column.asc(), IncidentRow.id.asc())
+    keys = _keys(sort)
+    order = [key.column.desc() if key.descending else key.column.asc() for key in keys]
     query = where.apply(select(IncidentRow)).order_by(*order).limit(limit + 1)
     if cursor is not None:
-        value, last_id = _decode(cursor, sort)
-        after = (column < value) if descending else (column > value)
-        same = and_(column == value, (IncidentRow.id < last_id) if descending else (IncidentRow.id > last_id))
-        query = query.where(or_(after, same))
+        query = query.where(_after(keys, _decode(cursor, sort, keys)))
 
     def run(session: Session) -> list[StoredIncident]:
         return [stored_incident(row) for row in session.scalars(query)]
@@ -110,35 +115,103 @@ def search(
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
-    return Page(rows, _encode(sort, rows[-1]))
+    return Page(rows, _encode(sort, keys, rows[-1]))
 
 
-def _sort_column(sort: SortKey) -> tuple[InstrumentedAttribute[Any], bool]:
-    column = IncidentRow.confidence if sort.removeprefix("-") == "confidence" else IncidentRow.started_at
-    return column, sort.startswith("-")
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """One column of a sort order, and how an incident's value of it goes into a cursor and back."""
+
+    column: ColumnElement[Any]
+    descending: bool
+    value_of: Callable[[StoredIncident], Any]
+    """The incident's value, as JSON."""
+    parse: Callable[[Any], Any]
+    """A cursor's JSON value back; ValueError or TypeError when it cannot be one."""
 
 
-def _encode(sort: SortKey, last: StoredIncident) -> str:
-    value: Any = last.confidence if _sort_column(sort)[0] is IncidentRow.confidence else last.started_at
-    raw = [sort.value, value.isoformat() if isinstance(value, datetime) else value, last.id]
+def _time(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a cursor's time has an offset")
+    return as_utc(parsed)
+
+
+def _confidence(value: Any) -> float:
+    confidence = float(value)
+    if not 0.0 <= confidence <= 1.0:
+        raise ValueError("a confidence is between 0 and 1")
+    return confidence
+
+
+_SEVERITY_RANK: dict[str, int] = {severity: rank for rank, severity in enumerate(get_args(Severity))}
+"""0 for the lowest (domain.incident_types.Severity names them from low to high)."""
+_SEVERITY = case(
+    {t: _SEVERITY_RANK[info.severity] for t, info in INCIDENT_TYPES.items()}, value=IncidentRow.type, else_=0
+)
+"""The row's severity rank, from the incident-type table: no column to index, so this order sorts
+the rows that match the filter (the work queue's few hundred open ones, not the whole history)."""
+
+
+def _rank(value: Any) -> int:
+    if type(value) is not int or value not in _SEVERITY_RANK.values():
+        raise ValueError("not a severity rank")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not an id")
+    return value
+
+
+def _started(descending: bool) -> _Key:
+    return _Key(IncidentRow.started_at, descending, lambda i: i.started_at.isoformat(), _time)
+
+
+def _confident(descending: bool) -> _Key:
+    return _Key(IncidentRow.confidence, descending, lambda i: i.confidence, _confidence)
+
+
+_ORDERS: dict[SortKey, tuple[_Key, ...]] = {
+    SortKey.NEWEST: (_started(True),),
+    SortKey.OLDEST: (_started(False),),
+    SortKey.MOST_CONFIDENT: (_confident(True),),
+    SortKey.LEAST_CONFIDENT: (_confident(False),),
+    SortKey.URGENT: (
+        _Key(_SEVERITY, True, lambda i: _SEVERITY_RANK[severity_of(i.type)], _rank),
+        _started(False),
+    ),
+}
+
+
+def _keys(sort: SortKey) -> tuple[_Key, ...]:
+    """The columns of `sort`, then the id (in the direction of the last column) to break ties."""
+    columns = _ORDERS[sort]
+    return (*columns, _Key(IncidentRow.id, columns[-1].descending, lambda i: i.id, _text))
+
+
+def _after(keys: tuple[_Key, ...], values: list[Any]) -> ColumnElement[bool]:
+    """Rows after `values` in the order of `keys`: the first key past its value, or equal to it and
+    the second past its value, and so on."""
+    clauses, same = [], []
+    for key, value in zip(keys, values, strict=True):
+        clauses.append(and_(*same, key.column < value if key.descending else key.column > value))
+        same.append(key.column == value)
+    return or_(*clauses)
+
+
+def _encode(sort: SortKey, keys: tuple[_Key, ...], last: StoredIncident) -> str:
+    raw = [sort.value, *(key.value_of(last) for key in keys)]
     return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str, sort: SortKey) -> tuple[Any, str]:
+def _decode(cursor: str, sort: SortKey, keys: tuple[_Key, ...]) -> list[Any]:
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        made_for, value, last_id = raw
-        if made_for != sort.value or not isinstance(last_id, str):
+        made_for, *values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if made_for != sort.value or len(values) != len(keys):
             raise CursorError("the cursor belongs to another sort order")
-        if _sort_column(sort)[0] is IncidentRow.confidence:
-            confidence = float(value)
-            if not 0.0 <= confidence <= 1.0:
-                raise CursorError("invalid cursor")
-            return confidence, last_id
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise CursorError("invalid cursor")
-        return as_utc(parsed), last_id
+        return [key.parse(value) for key, value in zip(keys, values, strict=True)]
     except CursorError:
         raise
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, OverflowError) as exc:
@@ -147,9 +220,11 @@ def _decode(cursor: str, sort: SortKey) -> tuple[Any, str]:
 
 @dataclass(frozen=True, slots=True)
 class OpenIncidents:
-    """A camera's incidents not yet resolved nor called a false alarm."""
+    """A camera's incidents not yet resolved nor called a false alarm: those nobody has taken up
+    (`new`) apart from those being handled (acknowledged or assigned), and their types."""
 
-    count: int
+    new: int
+    handling: int
     types: frozenset[str]
 
 
@@ -193,17 +268,19 @@ class IncidentSearch:
         """Camera id -> its open incidents (only cameras that have some)."""
         permit(caller, Task.VIEW)
         query = (
-            select(IncidentRow.camera_id, IncidentRow.type, func.count())
+            select(IncidentRow.camera_id, IncidentRow.type, IncidentRow.status, func.count())
             .where(IncidentRow.status.in_(list(OPEN_STATUSES)))
-            .group_by(IncidentRow.camera_id, IncidentRow.type)
+            .group_by(IncidentRow.camera_id, IncidentRow.type, IncidentRow.status)
         )
         rows = self._store.read("count open incidents", lambda s: [tuple(r) for r in s.execute(query)])
-        counts: dict[str, int] = {}
+        new: dict[str, int] = {}
+        handling: dict[str, int] = {}
         types: dict[str, set[str]] = {}
-        for camera_id, type_, count in rows:
+        for camera_id, type_, status, count in rows:
+            counts = new if status is IncidentStatus.NEW else handling
             counts[camera_id] = counts.get(camera_id, 0) + count
             types.setdefault(camera_id, set()).add(type_.value)
-        return {c: OpenIncidents(counts[c], frozenset(types[c])) for c in counts}
+        return {c: OpenIncidents(new.get(c, 0), handling.get(c, 0), frozenset(t)) for c, t in types.items()}
 
     def recent_by_camera(
         self, caller: Caller, camera_ids: list[str], per_camera: int

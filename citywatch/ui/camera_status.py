@@ -7,8 +7,12 @@ connection state but an open `camera_tampered` incident: the picture comes, but 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from citywatch.services.search import OpenIncidents
+from citywatch.ui.session import UiSession
+
+Ring = Literal["new", "handling", "none"]
 
 COLORS = {
     "streaming": "#16a34a",
@@ -31,7 +35,9 @@ BADGE_COLORS = {
     "unknown": "grey-7",
 }
 """The same colours among Quasar's (badges take only those)."""
-OPEN_INCIDENT_COLOR = "#b91c1c"
+RING_COLORS = {"new": "#dc2626", "handling": "#f59e0b", "none": "#1f2937"}
+"""The ring of a camera on the map: red while an incident waits for someone to take it up, amber
+while its incidents are being handled (acknowledged, assigned), dark when it has none open."""
 
 
 def display_state(state: str | None, open_incidents: OpenIncidents | None) -> str:
@@ -46,3 +52,15 @@ def failing_types(failing_analyzers: Mapping[str, str], camera_id: str) -> list[
     """The incident types of `camera_id` whose analyzer keeps failing, from the pipeline's
     'camera/type' -> last error (`Supervisor.failing_analyzers`, also on /api/health)."""
     return sorted(key.rsplit("/", 1)[1] for key in failing_analyzers if key.rsplit("/", 1)[0] == camera_id)
+
+
+def ring_of(open_incidents: OpenIncidents | None) -> Ring:
+    if open_incidents is None:
+        return "none"
+    return "new" if open_incidents.new else "handling" if open_incidents.handling else "none"
+
+
+def open_text(session: UiSession, open_incidents: OpenIncidents) -> str:
+    """'2 new · 1 being handled' (the parts that are not zero)."""
+    counts = (("map.open_new", open_incidents.new), ("map.open_handling", open_incidents.handling))
+    return " · ".join(session.t(key, count=count) for key, count in counts if count)

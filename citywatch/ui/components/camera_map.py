@@ -1,22 +1,38 @@
-"""The camera map of the Live page: Leaflet (bundled with NiceGUI, nothing loaded from the
-internet), tiles only when `ui.tile_url` is set, one circle per camera coloured by its state and
-ringed in red with a count when it has open incidents; cameras that would overlap are one cluster
-circle with their number (see citywatch.ui.clustering), recomputed at every zoom."""
+"""The camera map of the Live page, read at a glance (after Milestone XProtect's maps): Leaflet
+(bundled with NiceGUI, nothing loaded from the internet), tiles only when `ui.tile_url` is set and
+the picture of `ui.map_image` under the cameras (a city map or floor plan, offline).
+
+One circle per camera, filled with the colour of its state; its ring says what waits there: red and
+pulsing with a count badge while an incident is new (nobody has taken it up), amber while its
+incidents are being handled, dark when none is open. A camera that has just raised an incident is
+ringed by a wider pulse for ALARM_S seconds. Names show on hover, and stay when zoomed in to
+LABEL_ZOOM or when there are at most FEW_MARKERS circles. Cameras that would overlap are one cluster
+circle with their number (citywatch.ui.clustering), recomputed at every zoom.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from html import escape
-from typing import Any
 
 from nicegui import background_tasks, ui
 from nicegui.elements.leaflet.leaflet_layer import Layer
 
 from citywatch.config import CameraConfig
 from citywatch.services.search import OpenIncidents
-from citywatch.ui.camera_status import COLORS, OPEN_INCIDENT_COLOR, display_state
+from citywatch.ui.camera_status import COLORS, RING_COLORS, Ring, display_state, open_text, ring_of
 from citywatch.ui.clustering import Cluster, MapPoint, cluster_points
+from citywatch.ui.map_image import map_image_url
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
+
+LABEL_ZOOM = 17
+"""From this zoom in (a few streets across) every camera's name stays on the map."""
+FEW_MARKERS = 12
+"""At most this many circles: every camera's name stays on the map, whatever the zoom."""
+ALARM_S = 30.0
+"""How long a camera that raised an incident keeps its wider pulse."""
 
 _SEVERITY_ORDER = (
     "offline",
@@ -28,6 +44,23 @@ _SEVERITY_ORDER = (
     "stopped",
     "streaming",
 )
+_RING_ORDER: tuple[Ring, ...] = ("new", "handling", "none")
+_CSS = """
+.cw-map path.cw-ring-new { animation: cw-ring-new 1.4s ease-in-out infinite; }
+@keyframes cw-ring-new { 0%, 100% { stroke-width: 3px; stroke-opacity: 1; }
+  50% { stroke-width: 10px; stroke-opacity: 0.45; } }
+.cw-map path.cw-alarm { animation: cw-alarm 1s ease-out infinite; }
+@keyframes cw-alarm { from { stroke-width: 3px; stroke-opacity: 0.95; }
+  to { stroke-width: 22px; stroke-opacity: 0; } }
+@media (prefers-reduced-motion: reduce) {
+  .cw-map path.cw-ring-new, .cw-map path.cw-alarm { animation: none; } }
+.leaflet-tooltip.cw-count { background: #dc2626; color: #fff; border: 2px solid #fff; border-radius: 9999px;
+  padding: 0 5px; min-width: 20px; text-align: center; font-weight: 700; font-size: 12px; line-height: 16px;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.45); }
+.leaflet-tooltip.cw-count::before { display: none; }
+.leaflet-tooltip.cw-name { padding: 1px 6px; font-size: 12px; font-weight: 600; color: #0f172a;
+  background: rgba(255, 255, 255, 0.92); border: 1px solid #94a3b8; box-shadow: none; }
+"""
 
 
 class CameraMap:
@@ -36,6 +69,8 @@ class CameraMap:
         self.cameras = {c.id: c for c in cameras}
         self.states: dict[str, str] = {}
         self.open: dict[str, OpenIncidents] = {}
+        self.alarms: dict[str, float] = {}
+        """Camera id -> until when (time.monotonic) it shows the alarm pulse."""
         located = [c for c in cameras if c.location is not None]
         self.points = [MapPoint(c.id, c.location.lat, c.location.lon) for c in located if c.location]
         center = (
@@ -47,6 +82,7 @@ class CameraMap:
             else (13.7563, 100.5018)
         )
         settings = services().settings
+        ui.add_css(_CSS)
         self.map = ui.leaflet(
             center=center, zoom=14, options={"attributionControl": bool(settings.tile_attribution)}
         )
@@ -57,8 +93,18 @@ class CameraMap:
                 url_template=settings.tile_url,
                 options={"attribution": settings.tile_attribution, "maxZoom": 19},
             )
+        picture = settings.map_image
+        if picture is not None:
+            corners = [
+                [picture.south_west.lat, picture.south_west.lon],
+                [picture.north_east.lat, picture.north_east.lon],
+            ]
+            self.map.image_overlay(
+                url=map_image_url(picture.path), bounds=corners, options={"opacity": picture.opacity}
+            )
         self.layers: list[Layer] = []
         self.map.on("map-zoomend", lambda _: self.redraw())
+        ui.timer(1.0, self._end_alarms)
         background_tasks.create(self._fit(), name="camera-map-fit", context=ui.context.client)
         if len(self.points) < len(cameras):
             ui.label(session.t("live.no_location", count=len(cameras) - len(self.points))).classes(
@@ -74,43 +120,93 @@ class CameraMap:
             )
         self.redraw()
 
-    def update(self, states: dict[str, str], open_incidents: dict[str, OpenIncidents]) -> None:
+    def update(
+        self, states: dict[str, str], open_incidents: dict[str, OpenIncidents], alarming: Iterable[str] = ()
+    ) -> None:
+        """New camera states and open incidents; `alarming`: cameras that just raised an incident."""
         self.states, self.open = states, open_incidents
+        until = time.monotonic() + ALARM_S
+        self.alarms.update({camera_id: until for camera_id in alarming})
         self.redraw()
+
+    def _end_alarms(self) -> None:
+        now = time.monotonic()
+        ended = [camera_id for camera_id, until in self.alarms.items() if until <= now]
+        for camera_id in ended:
+            del self.alarms[camera_id]
+        if ended:
+            self.redraw()
 
     def redraw(self) -> None:
         if not self.map.is_initialized:
             return  # _fit draws once the map is there
         for layer in self.layers:
             self.map.remove_layer(layer)
-        self.layers = [self._draw(cluster) for cluster in cluster_points(self.points, self.map.zoom)]
+        clusters = cluster_points(self.points, self.map.zoom)
+        names = self.map.zoom >= LABEL_ZOOM or len(clusters) <= FEW_MARKERS
+        self.layers = [layer for cluster in clusters for layer in self._draw(cluster, names)]
 
-    def _draw(self, cluster: Cluster) -> Layer:
+    def _draw(self, cluster: Cluster, names: bool) -> list[Layer]:
+        """The cluster's (or camera's) circle, its alarm pulse and its count of new incidents."""
         ids = [p.camera_id for p in cluster.members]
-        states = [display_state(self.states.get(i), self.open.get(i)) for i in ids]
-        worst = min(states, key=_SEVERITY_ORDER.index)
-        open_count = sum(self.open[i].count for i in ids if i in self.open)
+        opens = [self.open[i] for i in ids if i in self.open]
+        worst = min(
+            (display_state(self.states.get(i), self.open.get(i)) for i in ids), key=_SEVERITY_ORDER.index
+        )
+        ring = min((ring_of(self.open.get(i)) for i in ids), key=_RING_ORDER.index)
+        new = sum(o.new for o in opens)
         single = len(ids) == 1
-        options: dict[str, Any] = {
-            "radius": 9 if single else 13 + min(len(ids), 20) // 2,
-            "color": OPEN_INCIDENT_COLOR if open_count else "#1f2937",
-            "weight": 5 if open_count else 2,
-            "fillColor": COLORS[worst],
-            "fillOpacity": 0.9,
-        }
-        layer = self.map.generic_layer(name="circleMarker", args=[[cluster.lat, cluster.lon], options])
-        label = str(len(ids)) if not single else (str(open_count) if open_count else "")
-        if label:
-            self.map.run_layer_method(
-                layer.id,
-                "bindTooltip",
-                label,
-                {"permanent": True, "direction": "center", "className": "cw-cluster-label"},
-            )
-        self.map.run_layer_method(layer.id, "bindPopup", self._popup(ids, open_count))
-        return layer
+        radius = 9 if single else 13 + min(len(ids), 20) // 2
+        where = [cluster.lat, cluster.lon]
+        circle = self.map.generic_layer(
+            name="circleMarker",
+            args=[
+                where,
+                {
+                    "radius": radius,
+                    "color": RING_COLORS[ring],
+                    "weight": 2 if ring == "none" else 4,
+                    "fillColor": COLORS[worst],
+                    "fillOpacity": 0.9,
+                    "className": f"cw-ring-{ring} " + (f"cw-camera-{ids[0]}" if single else "cw-cluster"),
+                },
+            ],
+        )
+        if single:
+            name = self.cameras[ids[0]].name or ids[0]
+            tooltip = {
+                "permanent": names,
+                "direction": "bottom",
+                "offset": [0, radius],
+                "className": "cw-name",
+            }
+            self.map.run_layer_method(circle.id, "bindTooltip", escape(name), tooltip)
+        else:
+            label = {"permanent": True, "direction": "center", "className": "cw-cluster-label"}
+            self.map.run_layer_method(circle.id, "bindTooltip", str(len(ids)), label)
+        self.map.run_layer_method(circle.id, "bindPopup", self._popup(ids, opens))
+        layers = [circle]
+        if any(i in self.alarms for i in ids):
+            pulse = {
+                "radius": radius + 6,
+                "color": RING_COLORS["new"],
+                "fill": False,
+                "interactive": False,
+                "className": "cw-alarm " + (f"cw-alarm-{ids[0]}" if single else "cw-cluster"),
+            }
+            layers.append(self.map.generic_layer(name="circleMarker", args=[where, pulse]))
+        if new:
+            badge = {
+                "content": str(new),
+                "direction": "top",
+                "offset": [radius, -radius // 2],
+                "className": "cw-count",
+                "interactive": False,
+            }
+            layers.append(self.map.generic_layer(name="tooltip", args=[where, badge]))
+        return layers
 
-    def _popup(self, ids: list[str], open_count: int) -> str:
+    def _popup(self, ids: list[str], opens: list[OpenIncidents]) -> str:
         s = self.session
         lines = []
         for camera_id in ids:
@@ -121,5 +217,6 @@ class CameraMap:
                 f'<span style="color:{COLORS[state]}">{escape(s.t(f"state.{state}"))}</span>'
             )
         header = f"<b>{escape(s.t('live.cluster', count=len(ids)))}</b><br>" if len(ids) > 1 else ""
-        footer = f"<br>{escape(s.t('live.open', count=open_count))}" if open_count else ""
-        return header + "<br>".join(lines) + footer
+        total = OpenIncidents(sum(o.new for o in opens), sum(o.handling for o in opens), frozenset())
+        summary = open_text(s, total)
+        return header + "<br>".join(lines) + (f"<br>{escape(summary)}" if summary else "")

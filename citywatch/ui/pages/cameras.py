@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse
 
 from citywatch.services.permissions import Task
 from citywatch.services.search import OpenIncidents
-from citywatch.ui.camera_status import BADGE_COLORS, display_state, failing_types
+from citywatch.ui.camera_status import BADGE_COLORS, display_state, failing_types, open_text
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.services import services
@@ -113,7 +113,7 @@ class CameraWall:
             open_: OpenIncidents | None = self.open.get(camera_id)
             text = self.session.t(f"state.{state}")
             if open_ is not None:
-                text += " · " + self.session.t("live.open", count=open_.count)
+                text += " · " + open_text(self.session, open_)
             badge.set_text(text)
             badge.props(f"color={BADGE_COLORS[state]}")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from nicegui import ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
@@ -13,6 +14,7 @@ from starlette.responses import RedirectResponse
 from citywatch.ui.components.camera_map import CameraMap
 from citywatch.ui.components.feed import IncidentFeed
 from citywatch.ui.components.hub_listener import listen
+from citywatch.ui.queue_view import QueueView
 from citywatch.ui.components.layout import HEADER_PX, page_frame
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, session_of, to_login
@@ -22,13 +24,15 @@ def live_page(request: Request) -> RedirectResponse | None:
     session = session_of(request)
     if session is None:
         return to_login(request)
-    build_live(session)
+    build_live(session, request.query_params)
     return None
 
 
-def build_live(session: UiSession) -> None:
+def build_live(session: UiSession, query: QueryParams) -> None:
+    """The page, showing the work queue's view named by `query` (citywatch.ui.queue_view)."""
     context = services().context
     cameras = list(context.cameras)
+    view = QueueView.from_query(query, names)
     names = {c.id: c.name or c.id for c in cameras}
     page_frame(session, "nav.live")
     with ui.row().classes("w-full no-wrap gap-3 p-3").style(f"height: calc(100vh - {HEADER_PX}px)"):
@@ -37,7 +41,7 @@ def build_live(session: UiSession) -> None:
             camera_map = CameraMap(session, cameras)
         with ui.card().classes("h-full p-2 gap-2 flex-nowrap").style("flex: 9 1 0; min-width: 0"):
             ui.label(session.t("live.feed")).classes("text-base font-bold")
-            feed = IncidentFeed(session, names)
+            feed = IncidentFeed(session, names, view)
 
     states = {camera_id: status.state for camera_id, status in context.monitor.states().items()}
     camera_map.update(states, context.incidents.open_by_camera(session.caller))
@@ -51,7 +55,7 @@ def build_live(session: UiSession) -> None:
         open_now = (
             context.incidents.open_by_camera(session.caller) if incidents or changed else camera_map.open
         )
-        camera_map.update(states, open_now)
+        camera_map.update(states, open_now, alarming=[i["camera_id"] for i in incidents])
         feed.update(incidents, changed)
         urgent = [
             i for i in incidents if i["severity"] == "high"
