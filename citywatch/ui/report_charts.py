@@ -20,12 +20,15 @@ COLUMNS_PX = 260
 COLOR = "#2563eb"
 
 
-def horizontal_bars(labels: list[str], values: list[float], *, percent: bool = False) -> tuple[dict, int]:
-    """The options of a bar per label, first on top, and the height (px) that shows every label."""
+def horizontal_bars(
+    labels: list[str], values: list[float], nothing: str, *, percent: bool = False
+) -> tuple[dict, int]:
+    """The options of a bar per label, first on top, and the height (px) that shows every label;
+    without a label, the text `nothing` instead of an empty axis."""
     value_axis: dict[str, Any] = {"type": "value", "minInterval": 1, "splitNumber": 4}
     if percent:
         value_axis = {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}}
-    options = {
+    options: dict[str, Any] = {
         "animation": False,
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "grid": {"left": 8, "right": 48, "top": 8, "bottom": 4, "containLabel": True},
@@ -47,6 +50,9 @@ def horizontal_bars(labels: list[str], values: list[float], *, percent: bool = F
             }
         ],
     }
+    if not labels:
+        options["yAxis"]["show"] = options["xAxis"]["show"] = False
+        options["graphic"] = {"type": "text", "left": "center", "top": "middle", "style": {"text": nothing}}
     return options, max(len(labels), 2) * BAR_PX + AXIS_PX
 
 

@@ -87,15 +87,20 @@ class Reports:
             self.csv_button = ui.button(s.t("reports.csv"), icon="download", on_click=self._csv)
             self.csv_button.props("outline no-caps data-test=csv")
         self.body = ui.column().classes("cw-report w-full p-3 gap-3")
-        ui.timer(0, self.refresh, once=True)
+        self.refreshes = 0
+        """Refreshes begun: one that ends after a later one began draws nothing."""
+        ui.timer(0, self._refresh, once=True)
 
     def _period(self, value: str) -> None:
         custom = value == CUSTOM
         self.range.set_visibility(custom)
-        if custom:  # start from the days shown so far
-            shown = self._shown_period()
-            self.first.value, self.last.value = _iso(shown.first), _iso(shown.last)
-        self._choose(period=None if custom else PeriodName(value))
+        if not custom:
+            self._choose(period=PeriodName(value))
+            return
+        shown = self._shown_period()  # a range starts from the days shown so far
+        self.query = replace(self.query, period=None, first=shown.first, last=shown.last)
+        self.first.value, self.last.value = _iso(shown.first), _iso(shown.last)
+        self._choose()
 
     def _dates(self) -> None:
         self._choose(first=parse_day(self.first.value), last=parse_day(self.last.value))
@@ -103,7 +108,7 @@ class Reports:
     def _choose(self, **changes: Any) -> None:
         self.query = replace(self.query, **changes)
         ui.navigate.history.replace(self.query.url())
-        ui.timer(0, self.refresh, once=True)
+        ui.timer(0, self._refresh, once=True)
 
     def _shown_period(self) -> Period:
         today = local_today(services().context.timezone)
@@ -112,14 +117,16 @@ class Reports:
         except (MissingDates, PeriodError):
             return Period(today, today)
 
-    def where(self, period: Period) -> IncidentFilter:
+    def _where(self, period: Period) -> IncidentFilter:
         since, until = period.span(services().context.timezone)
         return IncidentFilter(
             types=self.query.types, camera_ids=self.query.camera_ids, since=since, until=until
         )
 
-    async def refresh(self) -> None:
+    async def _refresh(self) -> None:
         s, context = self.session, services().context
+        self.refreshes += 1
+        mine = self.refreshes
         try:
             period = self.query.period_on(local_today(context.timezone))
         except (MissingDates, PeriodError) as exc:
@@ -132,10 +139,17 @@ class Reports:
                 ).props("data-test=range-error")
             return
         self.csv_button.enable()
-        numbers, caller, where = context.stats, s.caller, self.where(period)
+        numbers, caller, where = context.stats, s.caller, self._where(period)
         stats = await run.io_bound(numbers.stats, caller, where, context.timezone, context.settings.shifts)
         by_type = await run.io_bound(numbers.false_alarm_rates, caller, where, "type")
         by_camera = await run.io_bound(numbers.false_alarm_rates, caller, where, "camera_id")
+        if mine == self.refreshes:  # else chosen again meanwhile: the later refresh draws
+            self._draw(period, stats, by_type, by_camera)
+
+    def _draw(
+        self, period: Period, stats: IncidentStats, by_type: dict[str, float], by_camera: dict[str, float]
+    ) -> None:
+        s = self.session
         self.body.clear()
         with self.body:
             self._title(period)
@@ -248,7 +262,8 @@ class Reports:
         self._chart(title, column_bars(labels, values), COLUMNS_PX)
 
     def _bars(self, title: str, values: dict[str, float], *, percent: bool = False) -> None:
-        self._chart(title, *horizontal_bars(list(values), list(values.values()), percent=percent))
+        nothing = self.session.t("reports.nothing")
+        self._chart(title, *horizontal_bars(list(values), list(values.values()), nothing, percent=percent))
 
     def _chart(self, title: str, options: dict, height: int) -> None:
         """A card with the chart under its title (the i18n key `title`), named by the key's last part."""
@@ -275,6 +290,7 @@ class Reports:
             timed = times.get(key)
             body.append(
                 {
+                    "key": key,
                     "name": label,
                     "incidents": incidents,
                     "acknowledged": timed.count if timed else 0,
@@ -293,7 +309,7 @@ class Reports:
             {"name": "share", "label": s.t("reports.share"), "field": "share"},
         ]
         rows = [
-            {"name": s.t(f"reason.{reason}"), "count": count, "share": f"{count / closed:.0%}"}
+            {"key": reason, "name": s.t(f"reason.{reason}"), "count": count, "share": f"{count / closed:.0%}"}
             for reason, count in stats.by_close_reason.items()
         ]
         self._table("reports.close_reasons", columns, rows)
@@ -304,7 +320,7 @@ class Reports:
             if not rows:
                 ui.label(self.session.t("reports.nothing")).classes("text-gray-600")
                 return
-            ui.table(columns=columns, rows=rows, row_key="name", pagination=0).props(
+            ui.table(columns=columns, rows=rows, row_key="key", pagination=0).props(
                 f"dense flat wrap-cells hide-bottom data-test=table-{title.split('.')[1]}"
             ).classes("w-full")
 
@@ -340,7 +356,7 @@ class Reports:
         context, s = services().context, self.session
         period = self.query.period_on(local_today(context.timezone))
         wording = csv_wording(s.lang, context.timezone, self.names)
-        data = await run.io_bound(context.stats.csv, s.caller, self.where(period), wording)
+        data = await run.io_bound(context.stats.csv, s.caller, self._where(period), wording)
         name = f"citywatch-incidents-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv"
         ui.download.content(data, name, "text/csv")
 
