@@ -19,9 +19,9 @@ from citywatch.domain.incident_types import IncidentType
 from citywatch.services.periods import Period, PeriodName, named_period
 
 DEFAULT_PERIOD = PeriodName.LAST_30_DAYS
-E = TypeVar("E", bound=StrEnum)
 CUSTOM = "custom"
 """The period select's value for a range of days picked with the two date inputs."""
+E = TypeVar("E", bound=StrEnum)
 
 
 class MissingDates(ValueError):
@@ -40,7 +40,7 @@ class ReportQuery:
     @classmethod
     def parse(cls, params: QueryParams, camera_ids: Collection[str]) -> ReportQuery:
         first, last = parse_day(params.get("from")), parse_day(params.get("to"))
-        custom = "from" in params or "to" in params
+        custom = "from" in params or "to" in params or params.get("period") == CUSTOM
         return cls(
             period=None if custom else _member(PeriodName, params.get("period")) or DEFAULT_PERIOD,
             first=first,
@@ -59,12 +59,11 @@ class ReportQuery:
 
     def url(self) -> str:
         params: list[tuple[str, str]] = []
-        if self.period is not None:
-            params.append(("period", self.period.value))
+        days = [(key, day.isoformat()) for key, day in (("from", self.first), ("to", self.last)) if day]
+        if self.period is not None or not days:
+            params.append(("period", self.period.value if self.period else CUSTOM))
         else:
-            params += [
-                (key, day.isoformat()) for key, day in (("from", self.first), ("to", self.last)) if day
-            ]
+            params += days
         params += [("type", t.value) for t in self.types] + [("camera", c) for c in self.camera_ids]
         return "/reports?" + urlencode(params)
 

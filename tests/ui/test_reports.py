@@ -30,12 +30,14 @@ from dashboard_support import (
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+from starlette.datastructures import QueryParams
 
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.lifecycle import Action, CloseReason
 from citywatch.services.periods import PeriodName, local_today, named_period
 from citywatch.storage.lifecycle import IncidentLifecycle
 from citywatch.ui.i18n import EN, TH, format_date
+from citywatch.ui.report_query import MissingDates, ReportQuery
 
 BANGKOK = ZoneInfo("Asia/Bangkok")  # the config's api.timezone (the default)
 CAMERAS = [
@@ -265,3 +267,19 @@ def test_the_print_button_prints_a4_without_the_header_or_the_filters(
         abs(a - b) < 2 for a, b in zip(sizes.pop(), (595.28, 841.89), strict=True)
     )  # A4
     assert pdf.count(b"/Type /Page\n") >= 4
+
+
+def test_the_address_keeps_the_period_and_filters_and_forgives_old_bookmarks() -> None:
+    cameras = {"cam-01", "cam-02"}
+    for url in (
+        "/reports?period=last_week",
+        "/reports?from=2026-11-30&to=2026-12-06&type=fight&type=fire&camera=cam-02",
+        "/reports?period=custom",  # a range being picked: no dates yet
+    ):
+        query = ReportQuery.parse(QueryParams(url.split("?")[1]), cameras)
+        assert query.url() == url
+    old = ReportQuery.parse(QueryParams("period=last_year&type=riot&camera=gone&from=2026-13-01"), cameras)
+    assert (old.period, old.first, old.types, old.camera_ids) == (None, None, (), ())
+    with pytest.raises(MissingDates):
+        old.period_on(local_today(BANGKOK))
+    assert ReportQuery.parse(QueryParams(""), cameras).period is PeriodName.LAST_30_DAYS
