@@ -60,7 +60,7 @@ def ring_of(open_incidents: OpenIncidents | None) -> Ring:
     return "new" if open_incidents.new else "handling" if open_incidents.handling else "none"
 
 
-def open_text(session: UiSession, open_incidents: OpenIncidents) -> str:
+def open_text(session: UiSession, new: int, handling: int) -> str:
     """'2 new · 1 being handled' (the parts that are not zero)."""
-    counts = (("map.open_new", open_incidents.new), ("map.open_handling", open_incidents.handling))
+    counts = (("map.open_new", new), ("map.open_handling", handling))
     return " · ".join(session.t(key, count=count) for key, count in counts if count)

@@ -123,11 +123,11 @@ def test_the_map_is_read_at_a_glance(server: Server, driver: WebDriver, screensh
     wait_text(driver, ".leaflet-tooltip.cw-name", CAMERAS[5]["name"])
 
     assert _ring(driver, "cam-03") == ("cw-ring-new", RING_COLORS["new"])
+    wait_for(driver, ".cw-mark .cw-pulse-cam-03")  # pulsing: new
+    assert not driver.find_elements(By.CSS_SELECTOR, ".cw-pulse-cam-00")  # nothing open: plain
     assert _ring(driver, "cam-10") == ("cw-ring-handling", RING_COLORS["handling"])
     assert _ring(driver, "cam-00") == ("cw-ring-none", RING_COLORS["none"])
-    badges = [
-        e for e in driver.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip.cw-count") if e.is_displayed()
-    ]
+    badges = [e for e in driver.find_elements(By.CSS_SELECTOR, ".cw-mark .cw-count") if e.is_displayed()]
     assert [b.text for b in badges] == ["2"]  # only new incidents are counted on the map
     fits = driver.execute_script(
         "const b = arguments[0]; return b.scrollWidth <= b.clientWidth && b.clientWidth >= 16", badges[0]
@@ -137,7 +137,7 @@ def test_the_map_is_read_at_a_glance(server: Server, driver: WebDriver, screensh
 
     server.add_incident("cam-00", IncidentType.FIRE, evidence=False)
     stored = time.monotonic()
-    wait_for(driver, "[data-test=camera-map] path.cw-alarm-cam-00", 3)
+    wait_for(driver, "[data-test=camera-map] .cw-pulse-cam-00.cw-alarm", 3)
     assert time.monotonic() - stored < 3
     assert _ring(driver, "cam-00")[0] == "cw-ring-new"
 

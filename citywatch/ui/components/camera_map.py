@@ -4,8 +4,8 @@ the picture of `ui.map_image` under the cameras (a city map or floor plan, offli
 
 One circle per camera, filled with the colour of its state; its ring says what waits there: red and
 pulsing with a count badge while an incident is new (nobody has taken it up), amber while its
-incidents are being handled, dark when none is open. A camera that has just raised an incident is
-ringed by a wider pulse for ALARM_S seconds. Names show on hover, and stay when zoomed in to
+incidents are being handled, dark when none is open. A camera that has just raised an incident
+pulses wider and faster for ALARM_S seconds. Names show on hover, and stay when zoomed in to
 LABEL_ZOOM or when there are at most FEW_MARKERS circles. Cameras that would overlap are one cluster
 circle with their number (citywatch.ui.clustering), recomputed at every zoom.
 """
@@ -46,21 +46,23 @@ _SEVERITY_ORDER = (
 )
 _RING_ORDER: tuple[Ring, ...] = ("new", "handling", "none")
 _CSS = """
-.cw-map path.cw-ring-new { animation: cw-ring-new 1.4s ease-in-out infinite; }
-@keyframes cw-ring-new { 0%, 100% { stroke-width: 3px; stroke-opacity: 1; }
-  50% { stroke-width: 10px; stroke-opacity: 0.45; } }
-.cw-map path.cw-alarm { animation: cw-alarm 1s ease-out infinite; }
-@keyframes cw-alarm { from { stroke-width: 3px; stroke-opacity: 0.95; }
-  to { stroke-width: 22px; stroke-opacity: 0; } }
-@media (prefers-reduced-motion: reduce) {
-  .cw-map path.cw-ring-new, .cw-map path.cw-alarm { animation: none; } }
-.leaflet-tooltip.cw-count { background: #dc2626; color: #fff; border: 2px solid #fff; border-radius: 9999px;
-  padding: 0 5px; min-width: 20px; text-align: center; font-weight: 700; font-size: 12px; line-height: 16px;
-  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.45); }
-.leaflet-tooltip.cw-count::before { display: none; }
+.leaflet-tooltip.cw-mark { padding: 0; background: none; border: 0; box-shadow: none; }
+.leaflet-tooltip.cw-mark::before { display: none; }
+.cw-mark .cw-pulse { border: 3px solid #dc2626; border-radius: 50%; will-change: transform, opacity;
+  animation: cw-pulse 1.6s ease-out infinite; }
+.cw-mark .cw-pulse.cw-alarm { border-width: 4px; animation: cw-alarm 0.8s ease-out infinite; }
+@keyframes cw-pulse { from { transform: scale(0.8); opacity: 0.9; } to { transform: scale(1.7); opacity: 0; }}
+@keyframes cw-alarm { from { transform: scale(0.8); opacity: 1; } to { transform: scale(2.6); opacity: 0; } }
+@media (prefers-reduced-motion: reduce) { .cw-mark .cw-pulse { animation: none; opacity: 0.7; } }
+.cw-mark .cw-count { position: absolute; left: calc(100% - 10px); bottom: calc(100% - 10px); min-width: 20px;
+  padding: 0 5px; border: 2px solid #fff; border-radius: 9999px; background: #dc2626; color: #fff;
+  text-align: center; font-weight: 700; font-size: 12px; line-height: 16px; box-shadow: 0 1px 3px #0007; }
 .leaflet-tooltip.cw-name { padding: 1px 6px; font-size: 12px; font-weight: 600; color: #0f172a;
   background: rgba(255, 255, 255, 0.92); border: 1px solid #94a3b8; box-shadow: none; }
 """
+"""The pulses are HTML over the map, moved and faded (transform, opacity) in a layer of their own that
+the browser composites without painting again: an animated SVG circle (stroke width) repaints the
+whole map's SVG every frame, which with 50 cameras held up the page on a loaded machine."""
 
 
 class CameraMap:
@@ -186,25 +188,22 @@ class CameraMap:
             self.map.run_layer_method(circle.id, "bindTooltip", str(len(ids)), label)
         self.map.run_layer_method(circle.id, "bindPopup", self._popup(ids, opens))
         layers = [circle]
-        if any(i in self.alarms for i in ids):
-            pulse = {
-                "radius": radius + 6,
-                "color": RING_COLORS["new"],
-                "fill": False,
-                "interactive": False,
-                "className": "cw-alarm " + (f"cw-alarm-{ids[0]}" if single else "cw-cluster"),
-            }
-            layers.append(self.map.generic_layer(name="circleMarker", args=[where, pulse]))
-        if new:
-            badge = {
-                "content": str(new),
-                "direction": "top",
-                "offset": [radius, -radius // 2],
-                "className": "cw-count",
-                "interactive": False,
-            }
-            layers.append(self.map.generic_layer(name="tooltip", args=[where, badge]))
+        alarming = any(i in self.alarms for i in ids)
+        if new or alarming:
+            layers.append(self._mark(where, radius, new, alarming, ids[0] if single else None))
         return layers
+
+    def _mark(
+        self, where: list[float], radius: int, new: int, alarming: bool, camera_id: str | None
+    ) -> Layer:
+        """What stands out on a circle: a red pulse while an incident is new, a wider and faster one
+        for ALARM_S after one was raised, and a badge with the count of new incidents."""
+        pulse = ["cw-pulse", f"cw-pulse-{camera_id or 'cluster'}"] + (["cw-alarm"] if alarming else [])
+        size = 2 * radius + 8
+        count = f'<span class="cw-count">{new}</span>' if new else ""
+        html = f'<div class="{escape(" ".join(pulse))}" style="width:{size}px;height:{size}px"></div>{count}'
+        options = {"content": html, "direction": "center", "className": "cw-mark", "interactive": False}
+        return self.map.generic_layer(name="tooltip", args=[where, options])
 
     def _popup(self, ids: list[str], opens: list[OpenIncidents]) -> str:
         s = self.session
@@ -217,6 +216,5 @@ class CameraMap:
                 f'<span style="color:{COLORS[state]}">{escape(s.t(f"state.{state}"))}</span>'
             )
         header = f"<b>{escape(s.t('live.cluster', count=len(ids)))}</b><br>" if len(ids) > 1 else ""
-        total = OpenIncidents(sum(o.new for o in opens), sum(o.handling for o in opens), frozenset())
-        summary = open_text(s, total)
+        summary = open_text(s, sum(o.new for o in opens), sum(o.handling for o in opens))
         return header + "<br>".join(lines) + (f"<br>{escape(summary)}" if summary else "")

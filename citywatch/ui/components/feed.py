@@ -51,6 +51,8 @@ class IncidentFeed:
         """New incidents this page does not show: id -> (type, camera id)."""
         self.looked_before: datetime | None = None
         """When the user last looked at the list before this page: what came since is marked."""
+        self.url: str | None = None
+        """The address the browser shows (None: as it was opened)."""
         s = session
         self.tabs = ui.tabs(value=view.status, on_change=self._on_status).classes("w-full")
         self.tabs.props(
@@ -125,7 +127,9 @@ class IncidentFeed:
     def _shown(self) -> None:
         """Draw the page and keep the URL, the bar and the pager in step with it."""
         self.view = replace(self.view, page=len(self.cursors))
-        ui.navigate.history.replace(self.view.url())
+        if self.view.url() != self.url:
+            self.url = self.view.url()
+            ui.navigate.history.replace(self.url)
         for incident in self.page.items:
             self.waiting.pop(incident.id, None)
         self.render()
@@ -169,13 +173,15 @@ class IncidentFeed:
     async def _remember_look(self, looked_at: str) -> None:
         client = ui.context.client
         await client.connected()
+        if client.is_deleted:
+            return  # left before it connected: not a look
         key = f"citywatch.queue.lookedAt.{self.session.caller.actor}"
-        before = await client.run_javascript(
-            LAST_LOOKED_JS % (json.dumps(key), json.dumps(looked_at)), timeout=5
-        )
         try:
+            before = await client.run_javascript(
+                LAST_LOOKED_JS % (json.dumps(key), json.dumps(looked_at)), timeout=5
+            )
             self.looked_before = datetime.fromisoformat(before) if isinstance(before, str) else None
-        except ValueError:
+        except (TimeoutError, ValueError):  # gone meanwhile; a value not written by this page
             return
         if self.looked_before is not None:
             self.render()

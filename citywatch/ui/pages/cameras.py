@@ -113,7 +113,7 @@ class CameraWall:
             open_: OpenIncidents | None = self.open.get(camera_id)
             text = self.session.t(f"state.{state}")
             if open_ is not None:
-                text += " · " + open_text(self.session, open_)
+                text += " · " + open_text(self.session, open_.new, open_.handling)
             badge.set_text(text)
             badge.props(f"color={BADGE_COLORS[state]}")
 
