@@ -26,7 +26,8 @@ def serve(
     """Migrate the database, then serve until SIGINT/SIGTERM; the app's lifespan starts the
     pipeline after the server is up and stops it cleanly (open clips finished) before exiting.
 
-    The operator dashboard is mounted at / (its zone editor writes `config_path`, when given).
+    The operator dashboard is mounted at / (its camera and zone editors write `config_path`, when
+    given; what they save is applied to the running pipeline, as to the pages, without a restart).
     Returns the exit status: 0 after a clean stop, 3 (uvicorn's) when the server could not start,
     1 when the pipeline's watchdog stopped it (a thread died).
     """
@@ -37,9 +38,12 @@ def serve(
         from citywatch.runtime.supervisor import Supervisor  # loads the model pack: only when it runs
 
         supervisor = Supervisor(config)
-    context = AppContext.build(config, store, supervisor)
+    context = AppContext.build(config, store, supervisor, config_path=config_path)
+    if supervisor is not None and context.config_file is not None:
+        apply = supervisor.apply  # the cameras saved by the dashboard run from now on
+        context.config_file.listen(lambda saved: apply(saved.cameras).pending.keys())
     app = create_app(context)
-    mount_ui(app, context, config.ui, config_path)
+    mount_ui(app, context, config.ui)
     trusted = config.api.trusted_proxies
     server = uvicorn.Server(
         uvicorn.Config(

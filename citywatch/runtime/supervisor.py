@@ -5,18 +5,22 @@ Analyzers -> EventSink. Decoding runs on one thread per camera, inference on the
 thread, storing on the sink's thread; the dispatcher thread here only moves the latest frame of
 each camera along, so a stalled camera or a slow model never blocks decoding of the others.
 Code outside reads it through `stats()` and `latest_frame()`, never its workers, scheduler or sink.
+
+`apply(cameras)` takes a new camera list while it runs (the config file saved by the dashboard):
+new and re-enabled cameras start, removed and disabled ones stop, a camera whose zones alone
+changed takes them in place, any other changed camera restarts; the others are not touched.
 """
 
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from citywatch.analytics.catalog import models_for, roles_for
-from citywatch.config import CitywatchConfig, incident_types_of
+from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
 from citywatch.memory import keep_frames_on_mmap
 from citywatch.notifiers.dispatcher import build_notifier
 from citywatch.notifiers.live import LiveHub
@@ -30,6 +34,7 @@ from citywatch.storage.evidence import EvidenceWriter
 from citywatch.storage.sink import EventSink
 from citywatch.storage.store import IncidentStore
 from citywatch.video.frame import Frame
+from citywatch.video.ring_buffer import RingBuffer
 from citywatch.video.state import StateChange
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,21 @@ _DISPATCH_INTERVAL_S = 0.01
 
 WATCHDOG_EVERY_S = 1.0
 """How often the watchdog looks at every thread of the pipeline."""
+RETIRED_RING_EXTRA_S = 5.0
+"""How long past its post-roll a stopped camera's frames are kept for the clips of its last incidents."""
+
+
+@dataclass
+class CameraChanges:
+    """What `Supervisor.apply` did, camera ids in each."""
+
+    started: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    restarted: list[str] = field(default_factory=list)
+    rezoned: list[str] = field(default_factory=list)
+    """Running cameras that took new zones without reopening their stream."""
+    pending: dict[str, str] = field(default_factory=dict)
+    """Cameras not changed now, with why: they take the change when citywatch next starts."""
 
 
 class Supervisor:
@@ -52,7 +72,9 @@ class Supervisor:
         roles = sorted({role for t, camera_id in needs for role in roles_for(t, camera_id)})
         pack = ModelPack.open(config.models.path)
         detectors = {role: load_detector(pack, role, config.models) for role in roles}
-        second_stage = {
+        self._roles = frozenset(detectors)
+        """The detector roles the scheduler has: a camera applied later may need no other."""
+        self._second_stage = {
             name: load_second_stage(name, config.models)
             for name in sorted({m for t, camera_id in needs for m in models_for(t, camera_id)})
         }
@@ -81,12 +103,11 @@ class Supervisor:
         self.notifier = build_notifier(config.notifications, self.store, self.live)
         self._sink.subscribe(self.notifier.on_incident)
         self.state_listeners.append(self.notifier.on_state_change)
-        self._workers = {
-            c.id: CameraWorker(
-                c, config, self._scheduler, self._sink.submit, self.state_listeners, second_stage
-            )
-            for c in cameras
-        }
+        self._workers = {c.id: self._worker(c) for c in cameras}
+        """Replaced whole, never changed in place (`apply`), so other threads read it without a lock."""
+        self._retired: tuple[tuple[float, str, RingBuffer], ...] = ()
+        """(kept until, camera, ring) of stopped cameras, for the clips of their last incidents."""
+        self._applying = threading.Lock()
         self._stop = threading.Event()
         self._dispatcher: threading.Thread | None = None
         self._watchdog: threading.Thread | None = None
@@ -110,8 +131,85 @@ class Supervisor:
         frame = self._workers[camera_id].ring.latest()
         return frame.image if frame is not None else None
 
+    def _worker(self, camera: CameraConfig) -> CameraWorker:
+        return CameraWorker(
+            camera, self.config, self._scheduler, self._sink.submit, self.state_listeners, self._second_stage
+        )
+
     def _clip_frames(self, camera_id: str, start: float, end: float) -> Sequence[Frame]:
-        return self._workers[camera_id].ring.frames_between(start, end)
+        rings = [ring for _, retired_id, ring in self._retired if retired_id == camera_id]
+        worker = self._workers.get(camera_id)
+        rings += [worker.ring] if worker is not None else []
+        frames = [frame for ring in rings for frame in ring.frames_between(start, end)]
+        return sorted(frames, key=lambda frame: frame.timestamp) if len(rings) > 1 else frames
+
+    def apply(self, cameras: Sequence[CameraConfig]) -> CameraChanges:
+        """Run `cameras` from now on (the whole list; a disabled one stops), touching only the
+        cameras that changed. A camera whose incident types need a detector this pipeline did not
+        load (the shared scheduler's detectors are fixed when it starts), or a model that fails to
+        load, is left as it was and named in `pending`. Safe from any thread; calls take turns."""
+        with self._applying:
+            changes = CameraChanges()
+            if self._stop.is_set():
+                changes.pending.update({c.id: "the pipeline is stopping" for c in cameras})
+                return changes
+            wanted = {c.id: c for c in cameras if c.enabled}
+            workers = dict(self._workers)
+            retiring = [workers.pop(camera_id) for camera_id in list(workers) if camera_id not in wanted]
+            changes.stopped.extend(worker.camera.id for worker in retiring)
+            starting: list[CameraWorker] = []
+            for camera in wanted.values():
+                current = workers.get(camera.id)
+                if current is not None and current.camera == camera:
+                    continue
+                why = self._cannot_run(camera)
+                if why is not None:
+                    log.warning("camera %s: not applied until citywatch restarts: %s", camera.id, why)
+                    changes.pending[camera.id] = why
+                elif (
+                    current is not None
+                    and current.camera.model_copy(update={"zones": camera.zones}) == camera
+                ):
+                    current.rezone(camera)
+                    changes.rezoned.append(camera.id)
+                else:
+                    workers[camera.id] = self._worker(camera)
+                    starting.append(workers[camera.id])
+                    (changes.restarted if current is not None else changes.started).append(camera.id)
+                    retiring += [current] if current is not None else []
+            self.config = self.config.model_copy(update={"cameras": list(cameras)})
+            self._workers = workers
+            self._retire(retiring)
+            if self._dispatcher is not None:  # started: else start() starts them
+                for worker in starting:
+                    worker.source.start()
+            log.info("cameras applied: %s", changes)
+            return changes
+
+    def _cannot_run(self, camera: CameraConfig) -> str | None:
+        """Why this pipeline cannot run `camera` now; None when it can (its models loaded here)."""
+        types = sorted(incident_types_of(camera))
+        missing = sorted({r for t in types for r in roles_for(t, camera.id)} - self._roles)
+        if missing:
+            return f"its incident types need detectors this pipeline has not loaded: {', '.join(missing)}"
+        for name in sorted({m for t in types for m in models_for(t, camera.id)} - set(self._second_stage)):
+            try:
+                self._second_stage[name] = load_second_stage(name, self.config.models)
+            except Exception as exc:
+                return f"model {name} could not be loaded: {exc}"
+        return None
+
+    def _retire(self, workers: Sequence[CameraWorker]) -> None:
+        """Stop `workers` (no longer in `_workers`); their frames stay for their last clips."""
+        keep_until = time.monotonic() + self.config.evidence.post_roll_s + RETIRED_RING_EXTRA_S
+        self._retired += tuple((keep_until, w.camera.id, w.ring) for w in workers)
+        for worker in workers:
+            worker.retire()
+
+    def _forget_retired(self) -> None:
+        now = time.monotonic()
+        if self._retired and self._retired[0][0] < now:
+            self._retired = tuple(entry for entry in self._retired if entry[0] >= now)
 
     def start(self) -> None:
         repaired = self.store.repair_interrupted(list(self._workers), time.time())
@@ -120,10 +218,11 @@ class Supervisor:
         self.notifier.start()
         self._sink.start()
         self._scheduler.start()
-        for worker in self._workers.values():
-            worker.source.start()
-        self._dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
-        self._dispatcher.start()
+        with self._applying:  # a camera applied meanwhile is started here or by `apply`, once
+            for worker in self._workers.values():
+                worker.source.start()
+            self._dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
+            self._dispatcher.start()
         self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
         self._watchdog.start()
         log.info(
@@ -181,6 +280,7 @@ class Supervisor:
                     worker.poll()
                 except Exception:
                     log.exception("camera %s: dispatching a frame failed", worker.camera.id)
+            self._forget_retired()
             self._stop.wait(_DISPATCH_INTERVAL_S)
 
     def run(self, duration: float | None = None) -> None:
@@ -204,8 +304,9 @@ class Supervisor:
             self._watchdog.join()
             self._watchdog = None
         self._scheduler.stop(timeout=30)
-        for worker in self._workers.values():
-            worker.source.stop()
+        with self._applying:  # an apply in progress finishes first; none starts after `_stop`
+            for worker in self._workers.values():
+                worker.source.stop()
         self._sink.stop()
         self.notifier.stop()  # after the sink: the incidents it stored last are alerted too
         self.store.dispose()

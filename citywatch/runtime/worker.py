@@ -3,10 +3,15 @@
 The source decodes on its own thread into the ring buffer (clips, the latest picture) and a
 one-frame slot; the Supervisor's dispatcher thread polls the worker, which hands a due frame worth
 looking at to the shared scheduler; the scheduler's thread hands its passes back to the cascade.
+
+A running worker takes new zones in place (`rezone`: new analyzers, the same source, so the stream
+is not reopened) and is stopped for good by `retire`, which ends the incidents it left open.
 """
 
 import functools
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -52,11 +57,9 @@ class CameraWorker:
         )
         self.sampler = Sampler(camera.analytics_fps)
         self.motion = MotionGate(config.motion_for(camera))
-        thresholds = thresholds_at_frame_rate(config.thresholds_for(camera), camera.analytics_fps)
-        self.analyzers = [
-            IsolatedAnalyzer(camera.id, t, functools.partial(create_analyzer, t, camera, thresholds, models))
-            for t in sorted(incident_types_of(camera))
-        ]
+        self._config = config
+        self._models = models
+        self.analyzers = self._analyzers(camera)
         self._cascade = Cascade(self.analyzers, camera.analytics_fps)
         self.roles = self._cascade.roles
         self.role_ranks = role_ranks(incident_types_of(camera), config.models.type_priority)
@@ -65,6 +68,49 @@ class CameraWorker:
         self._emit = emit
         self._offline_incident: Incident | None = None
         self._state_listeners = state_listeners
+        self._lock = threading.Lock()
+        """Held while a frame's result goes through the analyzers, so `rezone` and `retire` come
+        between two frames."""
+        self._open: set[str] = set()
+        """Incidents the analyzers raised and have not ended."""
+        self._retired = False
+
+    def _analyzers(self, camera: CameraConfig) -> list[IsolatedAnalyzer]:
+        thresholds = thresholds_at_frame_rate(self._config.thresholds_for(camera), camera.analytics_fps)
+        return [
+            IsolatedAnalyzer(
+                camera.id, t, functools.partial(create_analyzer, t, camera, thresholds, self._models)
+            )
+            for t in sorted(incident_types_of(camera))
+        ]
+
+    def rezone(self, camera: CameraConfig) -> None:
+        """Take `camera`, which differs from this worker's only in its zones, without reopening the
+        stream: new analyzers (an analyzer reads its zones when it is made); the incidents the old
+        ones left open end now."""
+        analyzers = self._analyzers(camera)
+        with self._lock:
+            self._end_open(time.time())
+            self.camera = camera
+            self.analyzers = analyzers
+            self._cascade = Cascade(analyzers, camera.analytics_fps)
+
+    def retire(self) -> None:
+        """Stop this camera for good (disabled, removed or replaced): close its stream, drop the
+        results still on their way, end the incidents it left open (its offline one too)."""
+        self.source.stop()
+        with self._lock:
+            self._retired = True
+            now = time.time()
+            self._end_open(now)
+            if self._offline_incident is not None:
+                self._emit(IncidentEnded(self._offline_incident.id, self.camera.id, now))
+                self._offline_incident = None
+
+    def _end_open(self, at: float) -> None:
+        for incident_id in sorted(self._open):
+            self._emit(IncidentEnded(incident_id, self.camera.id, at))
+        self._open.clear()
 
     def stats(self) -> CameraStats:
         return CameraStats(
@@ -95,20 +141,28 @@ class CameraWorker:
     def _on_result(self, result: InferenceResult) -> None:
         if result.error is not None:
             return
-        self.counters.frames_analysed += 1
-        self.counters.detections += sum(len(d) for d in result.detections.values())
-        job = result.job
-        for event in self._cascade.analyse(job.frame, result.detections, job.skipped_roles):
-            self._emit(event)
+        with self._lock:
+            if self._retired:
+                return
+            self.counters.frames_analysed += 1
+            self.counters.detections += sum(len(d) for d in result.detections.values())
+            job = result.job
+            for event in self._cascade.analyse(job.frame, result.detections, job.skipped_roles):
+                if isinstance(event, IncidentRaised):
+                    self._open.add(event.incident.id)
+                elif isinstance(event, IncidentEnded):
+                    self._open.discard(event.incident_id)
+                self._emit(event)
 
     def _on_state(self, change: StateChange) -> None:
         log.info("camera %s: %s -> %s (%s)", change.camera_id, change.previous, change.current, change.reason)
-        if change.current is CameraState.OFFLINE and self._offline_incident is None:
-            self._offline_incident = self._offline(change)
-            self._emit(IncidentRaised(self._offline_incident))
-        elif change.current is CameraState.STREAMING and self._offline_incident is not None:
-            self._emit(IncidentEnded(self._offline_incident.id, self.camera.id, change.at))
-            self._offline_incident = None
+        with self._lock:  # a retired camera's stop is no incident
+            if not self._retired and change.current is CameraState.OFFLINE and self._offline_incident is None:
+                self._offline_incident = self._offline(change)
+                self._emit(IncidentRaised(self._offline_incident))
+            elif change.current is CameraState.STREAMING and self._offline_incident is not None:
+                self._emit(IncidentEnded(self._offline_incident.id, self.camera.id, change.at))
+                self._offline_incident = None
         for listener in self._state_listeners:
             try:
                 listener(change)

@@ -33,6 +33,8 @@ class Task(StrEnum):
     VIEW = "view"
     """Cameras, incidents, evidence, statistics, the live feed, metrics."""
     EDIT_ZONES = "edit_zones"
+    MANAGE_CAMERAS = "manage_cameras"
+    """Add, edit, disable and enable cameras (the config file's `cameras`)."""
     MANAGE_USERS = "manage_users"
     """Users and API tokens."""
     READ_AUDIT = "read_audit"
@@ -52,6 +54,7 @@ LEAST_ROLE: dict[Permission, Role] = {
     Action.LOCK: Role.SUPERVISOR,
     Action.UNLOCK: Role.SUPERVISOR,
     Task.EDIT_ZONES: Role.ADMIN,
+    Task.MANAGE_CAMERAS: Role.ADMIN,
     Task.MANAGE_USERS: Role.ADMIN,
     Task.READ_AUDIT: Role.ADMIN,
     Task.READ_DEAD_LETTERS: Role.ADMIN,

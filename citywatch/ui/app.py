@@ -14,8 +14,8 @@ from nicegui import ui
 
 from citywatch.config import UiSettings
 from citywatch.services.context import AppContext
-from citywatch.services.zones import Zones
 from citywatch.ui.guard import install_guard
+from citywatch.ui.pages.camera_edit import camera_edit_page, camera_new_page
 from citywatch.ui.pages.cameras import cameras_page
 from citywatch.ui.pages.incident import incident_page
 from citywatch.ui.pages.live import live_page
@@ -30,8 +30,8 @@ _HEAD = (
 )
 
 
-def mount_ui(app: FastAPI, context: AppContext, settings: UiSettings, config_path: Path | None) -> None:
-    install(UiServices(context, settings, Zones(context.authority, context.audit, config_path)))
+def mount_ui(app: FastAPI, context: AppContext, settings: UiSettings) -> None:
+    install(UiServices(context, settings))
     install_guard()
     nicegui_app.add_static_files("/ui/static", STATIC_DIR)
     ui.add_head_html(_HEAD, shared=True)
@@ -39,6 +39,8 @@ def mount_ui(app: FastAPI, context: AppContext, settings: UiSettings, config_pat
     ui.page("/")(live_page)
     ui.page("/incidents/{incident_id}")(incident_page)
     ui.page("/cameras")(cameras_page)
+    ui.page("/cameras/new")(camera_new_page)
+    ui.page("/cameras/{camera_id}/edit")(camera_edit_page)
     ui.page("/cameras/{camera_id}/zones")(zones_page)
     ui.page("/reports")(reports_page)
     ui.run_with(

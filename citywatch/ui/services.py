@@ -1,5 +1,5 @@
-"""What every dashboard page shares: the API's context (whose services the pages call), the
-dashboard settings and the zone editor's service (it writes the config file).
+"""What every dashboard page shares: the API's context (whose services the pages call) and the
+dashboard settings.
 
 NiceGUI keeps its pages in one process-wide app, so there is one dashboard per process: `install`
 it once (ui.app.mount_ui does), then pages read it with `services()`.
@@ -18,7 +18,11 @@ from citywatch.services.zones import Zones
 class UiServices:
     context: AppContext
     settings: UiSettings
-    zones: Zones
+
+    @property
+    def zones(self) -> Zones:
+        """The zone editor's service (the context's)."""
+        return self.context.zones
 
 
 _installed: list[UiServices] = []

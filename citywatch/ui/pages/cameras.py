@@ -1,5 +1,6 @@
 """Cameras: a wall of the latest pictures with each camera's state (streaming, stalled, offline,
-tampered...) and open incidents, its recent incidents, and (admins) the way to its zone editor."""
+tampered...) and open incidents, its recent incidents, and (admins) the way to its zone editor and
+its settings (citywatch.ui.pages.camera_edit: add, edit, disable and enable)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from citywatch.services.search import OpenIncidents
 from citywatch.ui.camera_status import BADGE_COLORS, display_state, failing_types, open_text
 from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
+from citywatch.ui.pages.camera_edit import CameraControls, add_camera_button
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, session_of, to_login
 
@@ -50,6 +52,7 @@ class CameraWall:
         self.badges: dict[str, Badge] = {}
         self.failing: dict[str, Label] = {}
         s = session
+        add_camera_button(s)
         with (
             ui.element("div")
             .classes("w-full p-3 grid gap-3")
@@ -92,6 +95,7 @@ class CameraWall:
                                 icon="pentagon",
                                 on_click=lambda c=camera.id: ui.navigate.to(f"/cameras/{c}/zones"),
                             ).props("flat dense no-caps data-test=zones")
+                        CameraControls(s, camera)
         self.show_states()
         self.show_failing()
         ui.timer(FAILING_REFRESH_S, self.show_failing)
