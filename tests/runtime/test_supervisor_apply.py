@@ -3,10 +3,20 @@ restart: a new camera starts, a disabled one stops, one whose zones changed take
 reopening its stream, one changed otherwise restarts, the others are not touched; a camera that
 needs a detector the pipeline did not load waits for the next start."""
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from runtime_support import FIRE_CLIP, PEOPLE_CLIP, STREET_CLIP, camera, make_config
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "api"))
+
+from api_support import PASSWORD
+from process_support import CITYWATCH, citywatch, free_port, wait_for_health
 
 from citywatch.config import CameraConfig, CitywatchConfig
 from citywatch.domain.incident_types import IncidentType
@@ -113,3 +123,57 @@ def test_a_new_camera_list_changes_only_the_cameras_that_changed(tmp_path: Path,
     finally:
         supervisor.stop()
     assert [c.camera_id for c in changes_seen if c.current is CameraState.STOPPED].count("street-cam") == 2
+
+
+@pytest.mark.slow
+def test_serve_runs_a_camera_added_over_the_api_and_stops_it_when_disabled(
+    tmp_path: Path, wait_until
+) -> None:
+    """`citywatch serve` with the pipeline, as the dashboard's admin changes its cameras: the
+    composition root hands each saved camera list to the running Supervisor."""
+    config = tmp_path / "cameras.yaml"
+    config.write_text(
+        "# the command centre\n"
+        + yaml.safe_dump(
+            {
+                "storage": {"database_url": f"sqlite:///{tmp_path / 'cw.db'}", "evidence_dir": "evidence"},
+                "models": {"intra_op_threads": 1},
+                "cameras": [camera("fire-cam", FIRE_CLIP)],
+            }
+        )
+    )
+    added = citywatch("users", "add", "admin", "--role", "admin", "--config", str(config), stdin=PASSWORD)
+    assert added.returncode == 0, added.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        [*CITYWATCH, "serve", "--config", str(config), "--port", str(port)],
+        stdout=(tmp_path / "serve.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30)
+        wait_for_health(client, server, timeout_s=90)
+        token = client.post("/api/auth/login", json={"username": "admin", "password": PASSWORD}).json()[
+            "token"
+        ]
+        client.cookies.clear()
+        admin = {"Authorization": f"Bearer {token}"}
+
+        def state(camera_id: str) -> str | None:
+            return client.get(f"/api/cameras/{camera_id}", headers=admin).json()["state"]
+
+        new = {"id": "street-cam", "url": str(STREET_CLIP), "incident_types": [], "location": None}
+        assert client.post("/api/cameras", json=new, headers=admin).status_code == 201
+        wait_until(lambda: state("street-cam") == "streaming", 30, "the added camera streaming")
+        frame = client.get("/ui/cameras/street-cam/frame.jpg", headers=admin)  # Supervisor.latest_frame
+        assert (frame.status_code, frame.headers["content-type"]) == (200, "image/jpeg")
+        disabled = client.put("/api/cameras/street-cam", json={**new, "enabled": False}, headers=admin)
+        assert disabled.status_code == 200
+        wait_until(lambda: state("street-cam") == "stopped", 30, "the disabled camera stopped")
+        assert state("fire-cam") == "streaming", "the other camera was not touched"
+        assert client.get("/api/health").json()["pipeline"] is True
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    assert server.returncode == 0, (tmp_path / "serve.log").read_text()
+    assert config.read_text().startswith("# the command centre")
