@@ -7,6 +7,7 @@ import pytest
 
 from citywatch.cli import main
 from citywatch.config import ConfigError, Zone, load_config
+from citywatch.services.config_file import ConfigFile
 from citywatch.services.zones import save_zones, zones_of
 
 CAMERA = "cameras:\n  - {id: cam01, url: rtsp://10.0.0.1/sub}\n"
@@ -88,6 +89,6 @@ def test_a_zone_named_like_a_variable_keeps_its_name(tmp_path: Path, monkeypatch
     config = tmp_path / "cameras.yaml"
     config.write_text(CAMERA)
     zone = Zone(name="${HOME}", polygon=[(0.1, 0.1), (0.9, 0.1), (0.5, 0.9)])
-    save_zones(config, "cam01", [zone], [])
+    save_zones(ConfigFile(config), "cam01", [zone], [])
     assert load_config(config).cameras[0].zones[0].name == "${HOME}"
-    assert zones_of(config, "cam01") == [zone]
+    assert zones_of(ConfigFile(config), "cam01") == [zone]
