@@ -302,6 +302,7 @@ EN: dict[str, str] = {
     "camera_edit.changed": "Not saved: someone else changed this camera after you opened the page. Reload "
     "the page to see its settings as they are now, then edit again.",
     "camera_edit.invalid": "Not saved: {reason}",
+    "camera_edit.unreadable": "This camera's settings cannot be read: {reason}",
     "camera_edit.applied": "Saved to {file} and applied: the system runs the cameras as saved now.",
     "camera_edit.saved_apart": "Saved to {file}. The analysis runs as a separate program (citywatch run) and "
     "takes the change when it is restarted.",
@@ -623,6 +624,7 @@ TH: dict[str, str] = {
     "camera_edit.read_only": "แก้ไขกล้องที่นี่ไม่ได้: citywatch เริ่มทำงานโดยไม่มีไฟล์ตั้งค่า",
     "camera_edit.changed": "ไม่ได้บันทึก: มีผู้อื่นแก้ไขกล้องนี้หลังจากที่คุณเปิดหน้านี้ โหลดหน้าใหม่เพื่อดูการตั้งค่าล่าสุด แล้วแก้ไขอีกครั้ง",
     "camera_edit.invalid": "ไม่ได้บันทึก: {reason}",
+    "camera_edit.unreadable": "อ่านการตั้งค่าของกล้องนี้ไม่ได้: {reason}",
     "camera_edit.applied": "บันทึกลง {file} แล้ว และระบบใช้การตั้งค่าใหม่ทันที",
     "camera_edit.saved_apart": "บันทึกลง {file} แล้ว ระบบวิเคราะห์ทำงานเป็นโปรแกรมแยก (citywatch run) "
     "จะใช้การตั้งค่าใหม่เมื่อเริ่มโปรแกรมนั้นใหม่",

@@ -55,6 +55,8 @@ def _page(request: Request, camera_id: str | None) -> RedirectResponse | None:
             CameraEditor(session, admin.form(session.caller, camera_id))
         except CameraNotFound:
             ui.label(session.t("cameras.not_found")).classes("p-6 text-xl")
+        except ConfigFileError as exc:  # e.g. the file names a variable the server has not
+            ui.label(session.t("camera_edit.unreadable", reason=str(exc))).classes("p-6 text-xl")
     return None
 
 
