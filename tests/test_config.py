@@ -196,3 +196,15 @@ def test_a_camera_time_zone_defaults_to_the_installations_and_must_be_known(tmp_
     assert str(error.value) == (
         f"{path}: camera 'cam-a' (cameras[0]), key timezone: Value error, unknown time zone 'Asia/Bankok'"
     )
+
+
+def test_an_unquoted_quiet_hour_is_refused_not_read_as_minutes(tmp_path: Path) -> None:
+    """YAML 1.1 reads `start: 16:00` as the number 960, which pydantic took as 00:16: quiet hours
+    that silently began at a quarter past midnight. Times of day must be quoted, as shifts' are."""
+    path = tmp_path / "c.yaml"
+    route = "notifications:\n  line:\n    channel_access_token: t\n    to: [U1]\n    quiet_hours:\n"
+    path.write_text(route + "      start: 16:00\n      end: '06:00'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"quiet_hours.start.*write the time in quotes"):
+        load_config(path)
+    path.write_text(route + "      start: '16:00'\n      end: '06:00'\n", encoding="utf-8")
+    assert str(load_config(path).notifications.line.quiet_hours.start) == "16:00:00"

@@ -3,11 +3,11 @@
 import ipaddress
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from citywatch.config.base import StrictModel, TimeZoneName
+from citywatch.config.base import LocalTime, StrictModel, TimeZoneName
 from citywatch.config.cameras import Location
 
 
@@ -20,24 +20,10 @@ class Shift(StrictModel):
         description="Its name in reports; day, evening and night are shown in the user's language, any "
         "other name as written (e.g. เวรเช้า).",
     )
-    start: time = Field(
+    start: LocalTime = Field(
         description="Local start time in `api.timezone`, in quotes: '08:00'. A shift lasts until the next "
         "one starts; the latest of the day runs past midnight to the earliest."
     )
-
-    @field_validator("start", mode="before")
-    @classmethod
-    def _quoted(cls, value: Any) -> Any:
-        if isinstance(value, int):  # YAML 1.1 reads 16:00 unquoted as the number 960 (16 x 60)
-            raise ValueError("write the time in quotes, e.g. '16:00' (without them YAML reads a number)")
-        return value
-
-    @field_validator("start")
-    @classmethod
-    def _local(cls, value: time) -> time:
-        if value.tzinfo is not None:
-            raise ValueError("a shift starts at a local time of api.timezone: leave out the offset")
-        return value
 
 
 DEFAULT_SHIFTS = (

@@ -1,11 +1,10 @@
 """Outgoing alerts: MQTT, webhooks, LINE, their routes and quiet hours."""
 
-from datetime import time
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from citywatch.config.base import StrictModel, TimeZoneName
+from citywatch.config.base import LocalTime, StrictModel, TimeZoneName
 from citywatch.domain.incident_types import IncidentType, Severity
 
 AlertType = Literal[tuple(t.value for t in IncidentType)]  # type: ignore[valid-type]
@@ -13,8 +12,10 @@ AlertType = Literal[tuple(t.value for t in IncidentType)]  # type: ignore[valid-
 
 
 class QuietHours(StrictModel):
-    start: time = Field(description="Local time the quiet window starts, e.g. '22:00'.")
-    end: time = Field(description="Local time it ends, e.g. '06:00'; earlier than start means past midnight.")
+    start: LocalTime = Field(description="Local time the quiet window starts, in quotes: '22:00'.")
+    end: LocalTime = Field(
+        description="Local time it ends, in quotes: '06:00'; earlier than start means past midnight."
+    )
     min_severity: Severity = Field(
         default="high",
         description="Only incidents at least this severe are sent meanwhile (weapon, fight, accident, fire "
