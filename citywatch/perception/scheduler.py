@@ -232,7 +232,13 @@ class InferenceScheduler:
         its oldest frame; one that would be late only because the batch is already long is left
         first in its queue and the batch closes (it goes first in the next one). Jobs that would be
         late even alone are shed on the way. A taken job's camera moves to the end of the turn.
-        (None, False) when nothing waits."""
+        (None, False) when nothing waits.
+
+        When the planned cost of one frame alone exceeds the budget (a stall, a CPU spike, a slow
+        first run), no frame could be planned in time and shedding them all would keep the stale
+        estimate for ever (nothing would run to measure it again): a frame still within the budget
+        is then taken alone, analysed late rather than never, and its batch measures the worker
+        again."""
         while self._waiting():
             camera_id = next(c for c, q in self._queues.items() if q)
             queue = self._queues[camera_id]
@@ -246,13 +252,20 @@ class InferenceScheduler:
                 oldest = max([age, *(now - j.frame.timestamp for j in batch)])
                 alone_in_time = age + self._seconds_per_frame <= self._budget
                 unmeasured = not self._batches_timed  # the first batch times the worker: one frame
-                if batch and (unmeasured or oldest + batch_done_in > self._budget) and alone_in_time:
+                hopeless = self._seconds_per_frame > self._budget
+                if (
+                    batch
+                    and (unmeasured or hopeless or oldest + batch_done_in > self._budget)
+                    and (alone_in_time or hopeless)
+                ):
                     return None, True
             queue.popleft()
             self._queues[camera_id] = self._queues.pop(camera_id)  # to the end of the round robin
             if done_at_age is None:
                 return job, False
             if done_at_age > self._budget:
+                if hopeless and not batch and age < self._budget:
+                    return job, False  # alone, to measure the worker again (docstring)
                 self._count_shed(job, "late")
                 continue
             taken = self._by_priority(job, done_at_age)

@@ -248,3 +248,27 @@ def test_an_untimed_worker_takes_one_frame_before_it_batches(
     assert scheduler.stop(timeout=30)
     assert results.order() == [("a", 0), ("b", 0), ("c", 0)]
     assert scheduler.stats.detector_calls["coco"] == 2  # [a], then [b, c]
+
+
+def test_a_stale_estimate_over_the_budget_does_not_starve_the_worker(
+    detectors: dict[str, YoloDetector], frames: Frames
+) -> None:
+    """After a stall the worker's planned cost of one frame (3 s) exceeds the whole budget (2 s): no
+    frame could be planned in time. Shedding every frame as late would never run a batch, so the
+    estimate would never be measured again and the cameras would go blind for good (seen under load
+    on 2 cores: every frame shed, jobs done frozen). Frames still within the budget are taken one at
+    a time instead; one already past it is shed."""
+    image = frames("car", [232])[0]
+    now = 1_000.0
+    results = Results()
+    scheduler = InferenceScheduler(
+        detectors, batch_size=8, max_wait_ms=0, latency_budget_s=2.0, clock=lambda: now
+    )
+    timed(scheduler, 3.0)
+    for camera, waited in (("a", 0.1), ("b", 0.1), ("old", 2.5)):
+        scheduler.submit(InferenceJob(Frame(camera, 0, now - waited, image), ("coco",), results))
+    scheduler.start()
+    assert scheduler.stop(timeout=30)
+    assert results.order() == [("a", 0), ("b", 0)]
+    assert scheduler.stats.shed == {"old": {"late": 1}}
+    assert scheduler.stats.detector_calls["coco"] == 2  # one frame a batch while the estimate is over
