@@ -178,6 +178,7 @@ class Supervisor:
                     (changes.restarted if current is not None else changes.started).append(camera.id)
                     retiring += [current] if current is not None else []
             self.config = self.config.model_copy(update={"cameras": list(cameras)})
+            self.evidence.set_time_zones({c.id: self.config.timezone_for(c) for c in cameras})
             self._workers = workers
             self._retire(retiring)
             if self._dispatcher is not None:  # started: else start() starts them

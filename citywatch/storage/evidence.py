@@ -39,13 +39,21 @@ class EvidenceWriter:
         self._settings = settings
         self._time_zones = dict(time_zones or {})
 
+    def set_time_zones(self, time_zones: Mapping[str, tzinfo]) -> None:
+        """The cameras' time zones from now on (cameras added or edited while running)."""
+        self._time_zones = dict(time_zones)
+
+    def time_zone_of(self, camera_id: str) -> tzinfo:
+        """The time zone of the camera's snapshot headers."""
+        return self._time_zones.get(camera_id, UTC)
+
     def snapshot(self, incident: Incident) -> Path:
         """Write the incident's frame with its boxes and header drawn as a JPEG; returns the path."""
         path = self._path_for(incident, ".jpg")
         if incident.frame is None:
             raise EvidenceError(f"cannot write snapshot {path}: incident {incident.id} has no frame")
         quality = [cv2.IMWRITE_JPEG_QUALITY, self._settings.snapshot_quality]
-        zone = self._time_zones.get(incident.camera_id, UTC)
+        zone = self.time_zone_of(incident.camera_id)
         ok, jpeg = cv2.imencode(".jpg", annotate(incident, incident.frame, zone), quality)
         if not ok:
             raise EvidenceError(f"cannot write snapshot {path}: JPEG encoding failed")

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -82,7 +83,7 @@ def test_a_new_camera_list_changes_only_the_cameras_that_changed(tmp_path: Path,
                 **{
                     "fire-cam": {"zones": []},
                     "going-cam": {"enabled": False},
-                    "new-cam": camera("new-cam", PEOPLE_CLIP, incident_types=[]),
+                    "new-cam": camera("new-cam", PEOPLE_CLIP, incident_types=[], timezone="Asia/Tokyo"),
                     "fall-cam": camera("fall-cam", PEOPLE_CLIP, incident_types=["fall"]),
                 },
             )
@@ -95,6 +96,7 @@ def test_a_new_camera_list_changes_only_the_cameras_that_changed(tmp_path: Path,
         )
         assert list(applied.pending) == ["fall-cam"] and "fall_detector" in applied.pending["fall-cam"]
         assert sorted(supervisor.stats().cameras) == ["fire-cam", "new-cam", "street-cam"]
+        assert supervisor.evidence.time_zone_of("new-cam") == ZoneInfo("Asia/Tokyo"), "its snapshots' header"
         with pytest.raises(KeyError):
             supervisor.latest_frame("going-cam")
         wait_until(lambda: supervisor.latest_frame("new-cam") is not None, 20, "a picture of the new camera")
