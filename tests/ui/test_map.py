@@ -1,8 +1,8 @@
 """The camera map read at a glance (issue 20, finding 5), in a real browser against a real `citywatch
 serve` with 14 cameras on a site plan picture (`ui.map_image`, no tiles): the picture is served to
 logged-in users only; names show on hover, and stay once zoomed in; a camera with a new incident is
-ringed red with a count badge that fits, one whose incidents are being handled amber, the others
-plainly; a camera that raises an incident pulses at once; the Cameras page counts new apart from
+ringed red with a halo and a count badge that fits, one whose incidents are being handled amber,
+the others plainly; a camera that raises an incident pulses at once; the Cameras page counts new apart from
 handled."""
 
 from __future__ import annotations
@@ -123,8 +123,8 @@ def test_the_map_is_read_at_a_glance(server: Server, driver: WebDriver, screensh
     wait_text(driver, ".leaflet-tooltip.cw-name", CAMERAS[5]["name"])
 
     assert _ring(driver, "cam-03") == ("cw-ring-new", RING_COLORS["new"])
-    wait_for(driver, ".cw-mark .cw-pulse-cam-03")  # pulsing: new
-    assert not driver.find_elements(By.CSS_SELECTOR, ".cw-pulse-cam-00")  # nothing open: plain
+    wait_for(driver, ".cw-mark .cw-halo-cam-03")  # a red halo: new
+    assert not driver.find_elements(By.CSS_SELECTOR, ".cw-halo-cam-10:not(.cw-alarm), .cw-halo-cam-00")
     assert _ring(driver, "cam-10") == ("cw-ring-handling", RING_COLORS["handling"])
     assert _ring(driver, "cam-00") == ("cw-ring-none", RING_COLORS["none"])
     badges = [e for e in driver.find_elements(By.CSS_SELECTOR, ".cw-mark .cw-count") if e.is_displayed()]
@@ -137,7 +137,7 @@ def test_the_map_is_read_at_a_glance(server: Server, driver: WebDriver, screensh
 
     server.add_incident("cam-00", IncidentType.FIRE, evidence=False)
     stored = time.monotonic()
-    wait_for(driver, "[data-test=camera-map] .cw-pulse-cam-00.cw-alarm", 3)
+    wait_for(driver, "[data-test=camera-map] .cw-halo-cam-00.cw-alarm", 3)
     assert time.monotonic() - stored < 3
     assert _ring(driver, "cam-00")[0] == "cw-ring-new"
 

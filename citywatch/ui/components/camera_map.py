@@ -2,10 +2,10 @@
 (bundled with NiceGUI, nothing loaded from the internet), tiles only when `ui.tile_url` is set and
 the picture of `ui.map_image` under the cameras (a city map or floor plan, offline).
 
-One circle per camera, filled with the colour of its state; its ring says what waits there: red and
-pulsing with a count badge while an incident is new (nobody has taken it up), amber while its
-incidents are being handled, dark when none is open. A camera that has just raised an incident
-pulses wider and faster for ALARM_S seconds. Names show on hover, and stay when zoomed in to
+One circle per camera, filled with the colour of its state; its ring says what waits there: red,
+with a red halo and a count badge, while an incident is new (nobody has taken it up), amber while
+its incidents are being handled, dark when none is open. A camera that has just raised an incident
+pulses for ALARM_S seconds. Names show on hover, and stay when zoomed in to
 LABEL_ZOOM or when there are at most FEW_MARKERS circles. Cameras that would overlap are one cluster
 circle with their number (citywatch.ui.clustering), recomputed at every zoom.
 """
@@ -32,7 +32,7 @@ LABEL_ZOOM = 17
 FEW_MARKERS = 12
 """At most this many circles: every camera's name stays on the map, whatever the zoom."""
 ALARM_S = 30.0
-"""How long a camera that raised an incident keeps its wider pulse."""
+"""How long a camera that raised an incident pulses."""
 
 _SEVERITY_ORDER = (
     "offline",
@@ -48,21 +48,21 @@ _RING_ORDER: tuple[Ring, ...] = ("new", "handling", "none")
 _CSS = """
 .leaflet-tooltip.cw-mark { padding: 0; background: none; border: 0; box-shadow: none; }
 .leaflet-tooltip.cw-mark::before { display: none; }
-.cw-mark .cw-pulse { border: 3px solid #dc2626; border-radius: 50%; will-change: transform, opacity;
-  animation: cw-pulse 1.6s ease-out infinite; }
-.cw-mark .cw-pulse.cw-alarm { border-width: 4px; animation: cw-alarm 0.8s ease-out infinite; }
-@keyframes cw-pulse { from { transform: scale(0.8); opacity: 0.9; } to { transform: scale(1.7); opacity: 0; }}
+.cw-mark .cw-halo { border: 3px solid #dc2626; border-radius: 50%; box-shadow: 0 0 0 4px #dc262644; }
+.cw-mark .cw-halo.cw-alarm { border-width: 4px; will-change: transform, opacity;
+  animation: cw-alarm 0.9s ease-out infinite; }
 @keyframes cw-alarm { from { transform: scale(0.8); opacity: 1; } to { transform: scale(2.6); opacity: 0; } }
-@media (prefers-reduced-motion: reduce) { .cw-mark .cw-pulse { animation: none; opacity: 0.7; } }
+@media (prefers-reduced-motion: reduce) { .cw-mark .cw-halo.cw-alarm { animation: none; } }
 .cw-mark .cw-count { position: absolute; left: calc(100% - 10px); bottom: calc(100% - 10px); min-width: 20px;
   padding: 0 5px; border: 2px solid #fff; border-radius: 9999px; background: #dc2626; color: #fff;
   text-align: center; font-weight: 700; font-size: 12px; line-height: 16px; box-shadow: 0 1px 3px #0007; }
 .leaflet-tooltip.cw-name { padding: 1px 6px; font-size: 12px; font-weight: 600; color: #0f172a;
   background: rgba(255, 255, 255, 0.92); border: 1px solid #94a3b8; box-shadow: none; }
 """
-"""The pulses are HTML over the map, moved and faded (transform, opacity) in a layer of their own that
-the browser composites without painting again: an animated SVG circle (stroke width) repaints the
-whole map's SVG every frame, which with 50 cameras held up the page on a loaded machine."""
+"""The marks are HTML over the map. Only a camera that has just raised an incident pulses (moved and
+faded: transform and opacity, composited without painting the page again): 50 cameras pulsing for
+their waiting incidents held up the page in headless Chromium on the 2-CPU machine (the next page of
+the list 22 s instead of 1.3 s), so a waiting incident is a still red halo and ring with its count."""
 
 
 class CameraMap:
@@ -149,7 +149,7 @@ class CameraMap:
         self.layers = [layer for cluster in clusters for layer in self._draw(cluster, names)]
 
     def _draw(self, cluster: Cluster, names: bool) -> list[Layer]:
-        """The cluster's (or camera's) circle, its alarm pulse and its count of new incidents."""
+        """The cluster's (or camera's) circle and what stands out on it (`_mark`)."""
         ids = [p.camera_id for p in cluster.members]
         opens = [self.open[i] for i in ids if i in self.open]
         worst = min(
@@ -196,12 +196,12 @@ class CameraMap:
     def _mark(
         self, where: list[float], radius: int, new: int, alarming: bool, camera_id: str | None
     ) -> Layer:
-        """What stands out on a circle: a red pulse while an incident is new, a wider and faster one
-        for ALARM_S after one was raised, and a badge with the count of new incidents."""
-        pulse = ["cw-pulse", f"cw-pulse-{camera_id or 'cluster'}"] + (["cw-alarm"] if alarming else [])
+        """What stands out on a circle: a red halo while an incident is new, pulsing for ALARM_S after
+        one was raised, and a badge with the count of new incidents."""
+        halo = ["cw-halo", f"cw-halo-{camera_id or 'cluster'}"] + (["cw-alarm"] if alarming else [])
         size = 2 * radius + 8
         count = f'<span class="cw-count">{new}</span>' if new else ""
-        html = f'<div class="{escape(" ".join(pulse))}" style="width:{size}px;height:{size}px"></div>{count}'
+        html = f'<div class="{escape(" ".join(halo))}" style="width:{size}px;height:{size}px"></div>{count}'
         options = {"content": html, "direction": "center", "className": "cw-mark", "interactive": False}
         return self.map.generic_layer(name="tooltip", args=[where, options])
 
