@@ -17,6 +17,20 @@ class ModelSettings(StrictModel):
         description="ONNX Runtime execution providers in order of preference.",
     )
     intra_op_threads: int = Field(default=0, ge=0, description="Threads per model; 0 lets ONNX Runtime pick.")
+    spin_wait: bool = Field(
+        default=False,
+        description="Let ONNX Runtime's idle threads spin instead of sleeping between runs. Off: spinning "
+        "measured to cost 1.8x the CPU per frame of the COCO model on a loaded 2-core machine "
+        "(docs/BENCHMARKS.md) for no gain in throughput; turn on only on a machine with idle cores.",
+    )
+    gpu_device_id: int = Field(default=0, ge=0, description="The GPU the CUDA and TensorRT providers use.")
+    tensorrt_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder where the TensorRT provider keeps the engines it builds (minutes per model), so "
+        "later starts reuse them; none builds them again at every start. Used only with "
+        "TensorrtExecutionProvider in providers.",
+    )
+    tensorrt_fp16: bool = Field(default=True, description="Let TensorRT run layers in half precision.")
     batch_size: int = Field(default=8, ge=1, description="Most frames the scheduler takes in one go.")
     max_wait_ms: float = Field(default=20, ge=0, description="How long the scheduler waits to fill a batch.")
     queue_size: int = Field(

