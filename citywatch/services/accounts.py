@@ -1,4 +1,5 @@
-"""People and machines: logging in and out, users and API tokens (admins), a user's language.
+"""People and machines: logging in and out, users and API tokens (admins), a user's language and
+alarm sound switch.
 Every login, failed login, logout and change of a user or token is audited here; secrets go in
 (passwords) or out once (new tokens), never into the audit log or an error."""
 
@@ -78,6 +79,18 @@ class Accounts:
         if caller.principal.user_id is None:
             raise ValueError(f"{caller.actor} is not a user")
         self._users.set_language(caller.principal.user_id, language)
+
+    def sound_alerts(self, caller: Caller) -> bool:
+        """Whether the dashboard sounds alarms for the caller's user (False: off, or not a user)."""
+        user_id = caller.principal.user_id
+        return self._users.sound_alerts(user_id) if user_id is not None else False
+
+    def set_sound_alerts(self, caller: Caller, on: bool) -> None:
+        """Keep the caller's user's sound switch, for every page, browser and restart; ValueError
+        for a caller that is not a user."""
+        if caller.principal.user_id is None:
+            raise ValueError(f"{caller.actor} is not a user")
+        self._users.set_sound_alerts(caller.principal.user_id, bool(on))
 
     def assignees(self, caller: Caller) -> list[str]:
         """The names of the users an incident may be assigned to (the active ones)."""

@@ -86,6 +86,8 @@ class Principal:
     actor: str
     role: Role
     user_id: int | None = None
+    expires_at: datetime | None = None
+    """When the login session behind it ends; None for an API token (it lasts until revoked)."""
 
 
 def hash_token(token: str) -> str:
@@ -261,6 +263,15 @@ class UserDirectory:
         statement = update(UserRow).where(UserRow.id == user_id).values(ui_language=language)
         self._store.write("store a user's language", lambda session: session.execute(statement))
 
+    def sound_alerts(self, user_id: int) -> bool:
+        """Whether the dashboard sounds alarms for the user (False for an unknown user)."""
+        query = select(UserRow.sound_alerts).where(UserRow.id == user_id)
+        return bool(self._store.read("read a user's sound switch", lambda session: session.scalar(query)))
+
+    def set_sound_alerts(self, user_id: int, on: bool) -> None:
+        statement = update(UserRow).where(UserRow.id == user_id).values(sound_alerts=on)
+        self._store.write("store a user's sound switch", lambda session: session.execute(statement))
+
     def principal(self, token: str) -> Principal | None:
         """Who a bearer token (session or API token) stands for, or None if it is not valid now."""
         return self._store.read("check a credential", lambda session: self.principal_in(session, token))
@@ -271,7 +282,7 @@ class UserDirectory:
         digest = hash_token(token)
         if token.startswith(SESSION_PREFIX):
             query = (
-                select(UserRow)
+                select(UserRow, SessionRow.expires_at)
                 .join(SessionRow, SessionRow.user_id == UserRow.id)
                 .where(
                     SessionRow.token_hash == digest,
@@ -279,8 +290,11 @@ class UserDirectory:
                     UserRow.disabled.is_(False),
                 )
             )
-            user = session.scalars(query).first()
-            return Principal(user.name, Role(user.role), user.id) if user is not None else None
+            found = session.execute(query).first()
+            if found is None:
+                return None
+            user, expires_at = found
+            return Principal(user.name, Role(user.role), user.id, expires_at)
         if token.startswith(TOKEN_PREFIX):
             token_query = select(ApiTokenRow).where(
                 ApiTokenRow.token_hash == digest, ApiTokenRow.revoked_at.is_(None)

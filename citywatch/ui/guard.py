@@ -9,8 +9,10 @@ without logging in. `install_guard` wraps NiceGUI's handlers so that:
 - every message (`event`, `javascript_response`, `ack`, `log`) comes from a socket that joined
   the page it names;
 - before an event of a logged-in page runs, its session is checked as it is now (logged out,
-  expired, the user disabled: the page goes to the login page instead), and a watcher does the
-  same for every open page every CHECK_EVERY_S seconds, so an idle page closes too.
+  expired, the user disabled: the page goes to the login page instead, which says so and comes
+  back to the same page and query after the new sign-in), and a watcher does the same for every
+  open page every CHECK_EVERY_S seconds, so an idle page closes too. The page itself warns ahead
+  of the session's end (components.alarms).
 
 What an action may do is checked again where it is done (citywatch.services), with the role as
 it is then.
@@ -36,9 +38,18 @@ CHECK_EVERY_S = 3.0
 """How often open pages check that their session still stands for someone."""
 
 
+PUBLIC_PATHS = frozenset({"/login"})
+"""Pages that act for nobody, whatever cookie they were opened with: the login page, also when the
+browser still holds an ended session's cookie (the guard would send it to itself) or signs in again
+before the session ends (the API replaces the cookie under it)."""
+
+
 def page_token(client: Client) -> str | None:
-    """The session cookie `client`'s page was opened with; None for pages opened without one."""
+    """The session cookie `client`'s page was opened with; None for pages opened without one and for
+    PUBLIC_PATHS."""
     try:
+        if client.request.url.path in PUBLIC_PATHS:
+            return None
         return client.request.cookies.get(SESSION_COOKIE) or None
     except (AttributeError, RuntimeError):  # a client built without a request (error pages)
         return None
@@ -60,12 +71,17 @@ def session_ended(client: Client) -> bool:
 
 
 def send_to_login(client: Client) -> None:
-    """Leave the page for the login page (which comes back to it)."""
+    """Leave the page for the login page, which says that the sign-in ended and comes back to the
+    same page and query afterwards (dashboard.js `citywatchSessionEnded`, with the page's language)."""
     try:
-        target = client.request.url.path
+        url = client.request.url
+        target = url.path + (f"?{url.query}" if url.query else "")
     except (AttributeError, RuntimeError):
         target = "/"
-    client.run_javascript(f"window.location.href = '/login?next={quote(target, safe='')}'")
+    fallback = f"window.location.href = '/login?ended=1&next={quote(target, safe='')}'"
+    client.run_javascript(
+        f"if (typeof citywatchSessionEnded === 'function') citywatchSessionEnded(); else {fallback}"
+    )
 
 
 def install_guard() -> None:

@@ -24,6 +24,12 @@ class UiSession:
     that role; the services check the cookie again, as it is then, before they change anything."""
     lang: Language
 
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the login session behind the page ends (api.session_hours after the login): the
+        page warns before it (components.alarms) and the guard sends it to the login page after."""
+        return self.caller.principal.expires_at
+
     def t(self, key: str, **values: object) -> str:
         return t(key, self.lang, **values)
 

@@ -1,13 +1,13 @@
-"""The frame of every page after login: a header with the pages, the sound switch, the language
-switch, who is logged in (and as what) and log out."""
+"""The frame of every page after login: a header with the pages, the count of new incidents, the
+sound switch, the language switch, who is logged in (and as what) and log out; and the alarm layer
+(components.alarms: banners, flash and sound of new incidents, the session's end, the server away)."""
 
 from __future__ import annotations
-
-import json
 
 from nicegui import ui
 
 from citywatch.domain.languages import LANGUAGES, Language
+from citywatch.ui.components.alarms import AlarmLayer
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession
 
@@ -21,8 +21,10 @@ PAGES = (
 
 
 def page_frame(session: UiSession, active: str) -> None:
-    """Header of a page whose nav entry is `active` (e.g. 'nav.live'); sets the tab title."""
+    """Header of a page whose nav entry is `active` (e.g. 'nav.live') and the alarm layer; sets the
+    tab title."""
     ui.page_title(f"{session.t(active)} · {session.t('app.title')}")
+    alarms = AlarmLayer(session)
     ui.context.client.content.classes("p-0 gap-0")  # pages lay themselves out edge to edge
     with (
         ui.header()
@@ -35,7 +37,7 @@ def page_frame(session: UiSession, active: str) -> None:
             button.props("flat no-caps" + (" color=amber" if key == active else " color=white"))
             button.props(f"data-test=nav-{path.strip('/') or 'live'}")
         ui.space()
-        _sound_button(session)
+        alarms.header()
         other = next(lang for lang in LANGUAGES if lang != session.lang)
         ui.button(
             session.t("nav.language"), icon="translate", on_click=lambda: _switch(session, other)
@@ -46,15 +48,7 @@ def page_frame(session: UiSession, active: str) -> None:
         ui.button(
             session.t("nav.logout"), icon="logout", on_click=lambda: ui.run_javascript("citywatchLogout()")
         ).props("flat no-caps color=white").props("data-test=logout")
-
-
-def _sound_button(session: UiSession) -> None:
-    """Browsers play sound only after a click on the page: this button is that click."""
-    on, off = session.t("nav.sound_on"), session.t("nav.sound_off")
-    button = ui.button(off, icon="volume_off").props("flat no-caps color=white").props("data-test=sound")
-    button.on(
-        "click", js_handler=f"() => citywatchSoundButton({json.dumps(button.html_id)}, {json.dumps(on)})"
-    )
+    alarms.start()
 
 
 def _switch(session: UiSession, language: Language) -> None:

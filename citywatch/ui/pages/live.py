@@ -1,21 +1,20 @@
-"""Live: the camera map and the incident feed side by side, both updated as things happen; a new
-high-severity incident flashes the screen, sounds an alarm (once sound is on) and says what and
-where."""
+"""Live: the camera map and the incident feed side by side, both updated as things happen (the
+alarms of new incidents are every page's: components.alarms)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import QueryParams
 from nicegui import ui
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.ui.components.camera_map import CameraMap
 from citywatch.ui.components.feed import IncidentFeed
 from citywatch.ui.components.hub_listener import listen
-from citywatch.ui.queue_view import QueueView
 from citywatch.ui.components.layout import HEADER_PX, page_frame
+from citywatch.ui.queue_view import QueueView
 from citywatch.ui.services import services
 from citywatch.ui.session import UiSession, session_of, to_login
 
@@ -32,8 +31,8 @@ def build_live(session: UiSession, query: QueryParams) -> None:
     """The page, showing the work queue's view named by `query` (citywatch.ui.queue_view)."""
     context = services().context
     cameras = list(context.cameras)
-    view = QueueView.from_query(query, names)
     names = {c.id: c.name or c.id for c in cameras}
+    view = QueueView.from_query(query, names)
     page_frame(session, "nav.live")
     with ui.row().classes("w-full no-wrap gap-3 p-3").style(f"height: calc(100vh - {HEADER_PX}px)"):
         with ui.card().classes("h-full p-2 gap-1 flex-nowrap").style("flex: 11 1 0; min-width: 0"):
@@ -57,24 +56,5 @@ def build_live(session: UiSession, query: QueryParams) -> None:
         )
         camera_map.update(states, open_now, alarming=[i["camera_id"] for i in incidents])
         feed.update(incidents, changed)
-        urgent = [
-            i for i in incidents if i["severity"] == "high"
-        ]  # whatever the filters: nobody may miss them
-        if urgent:
-            alert(session, urgent, names)
 
     listen(on_messages, context.live, context.changes)
-
-
-def alert(session: UiSession, incidents: list[dict[str, Any]], names: dict[str, str]) -> None:
-    """A banner per incident (the newest three of a burst), a flash and the alarm sound, once."""
-    for data in incidents[-3:]:
-        text = session.t(
-            "live.alert",
-            type=session.t(f"type.{data['type']}"),
-            camera=names.get(data["camera_id"], data["camera_id"]),
-        )
-        ui.notify(
-            text, type="negative", position="bottom-left", timeout=10000, progress=True, classes="text-lg"
-        )
-    ui.run_javascript("citywatchAlert()")

@@ -33,20 +33,38 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def login_page(request: Request, next: str = "/", lang: str | None = None) -> RedirectResponse | None:
+def login_page(
+    request: Request,
+    next: str = "/",
+    lang: str | None = None,
+    again: bool = False,
+    ended: bool = False,
+) -> RedirectResponse | None:
+    """`again`: a new sign-in before the session ends (the page's expiry warning), so a logged-in
+    user gets the form too; `ended`: the page's session ended (the guard sent it here). Either way
+    the sign-in comes back to `next`, the page and query the user was on."""
     target = safe_next(next)
-    if session_of(request) is not None:
+    session = session_of(request)
+    if session is not None and not again:
         return RedirectResponse(target, status_code=303)
-    language: Language = language_of(lang, services().settings.default_language)
+    language: Language = language_of(
+        lang, session.lang if session is not None else services().settings.default_language
+    )
     ui.page_title(t("login.title", language))
     with ui.column().classes("absolute-center items-center gap-4"):
         ui.label(t("app.title", language)).classes("text-4xl font-bold text-slate-800")
         with ui.card().classes("w-96 p-6 gap-3"):
             ui.label(t("login.title", language)).classes("text-xl")
-            user = ui.input(t("login.username", language)).props("outlined autofocus data-test=username")
+            if again or ended:
+                ui.label(t("login.again" if session is not None else "login.ended", language)).classes(
+                    "text-amber-900 bg-amber-100 rounded p-2"
+                ).props("data-test=login-note")
+            user = ui.input(
+                t("login.username", language), value=session.caller.actor if session is not None else ""
+            ).props("outlined data-test=username" + ("" if session is not None else " autofocus"))
             user.classes("w-full")
             password = ui.input(t("login.password", language), password=True).props(
-                "outlined data-test=password"
+                "outlined data-test=password" + (" autofocus" if session is not None else "")
             )
             password.classes("w-full")
             error = ui.label().classes("text-red-700").props("data-test=login-error")
@@ -59,7 +77,9 @@ def login_page(request: Request, next: str = "/", lang: str | None = None) -> Re
             for other in LANGUAGES:
                 ui.link(
                     "ไทย" if other == "th" else "English",
-                    f"/login?lang={other}&next={quote(target, safe='')}",
+                    f"/login?lang={other}&next={quote(target, safe='')}"
+                    + ("&again=1" if again else "")
+                    + ("&ended=1" if ended else ""),
                 ).classes("text-sm" + (" font-bold" if other == language else ""))
 
     def answered(event: Any) -> None:
