@@ -6,7 +6,14 @@ lying on a floor that COCO misses.
 
 In video a fall is a change, not a posture: a person track seen upright, then fallen within
 `max_fall_s`, and still down `min_down_s` later raises one incident for that episode; the episode
-ends when the person is upright again or the track is lost. Someone already lying when first seen
+ends when the person is upright again or the track is lost.
+
+MoveNet is the costly part (a run per person and frame), so in video a person is posed only when
+their box or track says they may be down or going down (`may_be_down`: a box not clearly taller
+than wide, a box much shorter than when the track last stood, its top or centre dropping fast, a
+fall-detector box over it, or a track already down or in a fall). Anyone else stands: their box
+alone counts as an upright observation, as a pose classified upright in a box taller than wide
+would (`pose_gate`, thresholds in FallThresholds). Someone already lying when first seen
 (asleep on a bench) or sitting down slowly never was upright-then-fallen, so neither raises. The
 fall detector's boxes go through the same rule as spots (analytics.fall_spots), since COCO loses
 the track of most people once they lie down; a spot and a track of the same fall raise once.
@@ -18,7 +25,7 @@ counts there, COCO's and MoveNet's own, see `analytics.people`) when `still_imag
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -55,6 +62,34 @@ class _TrackState:
     last_upright_at: float | None = None
     fell_at: float | None = None
     incident: Incident | None = None
+    upright_height: float | None = None
+    """Box height when the track was last judged upright (pose or box)."""
+    history: deque[tuple[float, float, float]] = field(default_factory=lambda: deque(maxlen=32))
+    """(timestamp, box top, box centre y) of its recent frames, for `may_be_down`."""
+
+
+def may_be_down(
+    state: _TrackState, box: np.ndarray, now: float, fall_boxes: np.ndarray, settings: FallThresholds
+) -> bool:
+    """Whether a person track's `box` on this frame needs a pose: it may be down or going down, or
+    the rule is following a fall of it (module doc). Otherwise the box alone says upright."""
+    if state.incident is not None or state.fell_at is not None or any(state.recent):
+        return True
+    x1, y1, x2, y2 = (float(v) for v in box)
+    height = y2 - y1
+    if height < settings.gate_upright_min_aspect * (x2 - x1):
+        return True
+    standing = state.upright_height or height
+    if height < settings.gate_shrink_fraction * standing:
+        return True
+    drop = settings.gate_drop_fraction * standing
+    centre = (y1 + y2) / 2
+    if any(
+        now - at <= settings.gate_drop_s and (y1 - top > drop or centre - middle > drop)
+        for at, top, middle in state.history
+    ):
+        return True
+    return bool(len(fall_boxes)) and float(box_iou(box, fall_boxes).max()) >= settings.gate_fall_box_iou
 
 
 def keypoint_details(poses: Poses, index: int) -> list[list[float]]:
@@ -134,16 +169,32 @@ class FallAnalyzer:
         if len(people):
             people = people[self._in_zones(people.xyxy, analysis)]
         boxes = people.xyxy.astype(np.float32)
-        poses = self._pose.estimate(analysis.frame.image, boxes)
+        states = [
+            self._tracks.setdefault(int(t), _TrackState(int(t), deque(maxlen=settings.window_frames), now))
+            for t in (people.tracker_id if len(people) else [])
+        ]
+        fall_boxes = analysis.detections.get(FALL_ROLE, sv.Detections.empty()).xyxy.astype(np.float32)
+        posed = np.array(
+            [
+                not settings.pose_gate or may_be_down(state, box, now, fall_boxes, settings)
+                for state, box in zip(states, boxes, strict=True)
+            ],
+            bool,
+        )
+        poses = self._pose.estimate(analysis.frame.image, boxes[posed])
         probability = self._classifier.probability(pose_features(poses))
+        pose_index = np.cumsum(posed) - 1
         events: list[IncidentEvent] = []
-        for index, track_id in enumerate(people.tracker_id if len(people) else []):
-            state = self._tracks.setdefault(
-                int(track_id), _TrackState(int(track_id), deque(maxlen=settings.window_frames), now)
-            )
-            event = self._observe(state, analysis, poses, probability, index)
-            if event is not None:
-                events.append(event)
+        for index, (state, box) in enumerate(zip(states, boxes, strict=True)):
+            if posed[index]:
+                event = self._observe(state, analysis, poses, probability, int(pose_index[index]))
+                if event is not None:
+                    events.append(event)
+            else:
+                state.recent.append(False)
+                state.last_seen = state.last_upright_at = now
+                state.upright_height = float(box[3] - box[1])
+            state.history.append((now, float(box[1]), float(box[1] + box[3]) / 2))
         events.extend(self._spot_events(analysis, boxes))
         events.extend(forget_unseen(self._tracks, now, FORGET_AFTER_S, self._camera_id))
         return events
@@ -188,7 +239,7 @@ class FallAnalyzer:
         state.recent.append(fallen)
         state.last_seen = now
         if upright:
-            state.last_upright_at, state.fell_at = now, None
+            state.last_upright_at, state.fell_at, state.upright_height = now, None, float(y2 - y1)
             if state.incident is not None:
                 ended, state.incident = state.incident, None
                 return IncidentEnded(ended.id, self._camera_id, now)

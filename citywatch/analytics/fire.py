@@ -8,11 +8,30 @@ import supervision as sv
 
 from citywatch.analytics.base import AnalysisInput, register_analyzer
 from citywatch.analytics.zones import ZoneFilter
-from citywatch.config import CameraConfig, Thresholds
+from citywatch.config import CameraConfig, FireThresholds, Thresholds
 from citywatch.domain.incident import EvidenceBox, Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
+from citywatch.perception.triggers import PassSchedule
 
 FIRE_ROLE = "fire_smoke"
+
+
+def fire_schedules(settings: FireThresholds, fps: float) -> tuple[PassSchedule, ...]:
+    """The smoke/fire pass of a camera analysing `fps` frames a second with `settings` (already at
+    that rate, analytics.base.thresholds_at_frame_rate) on a schedule: every `check_every_s`, and
+    at every frame for the persistence window's seconds after a box the analyzer might count (the
+    lower of its two confidences; zones and area are not looked at, which can only add passes);
+    none when `check_every_s` is 0."""
+    if settings.check_every_s == 0:
+        return ()
+    schedule = PassSchedule(
+        role=FIRE_ROLE,
+        every_frames=max(1, round(settings.check_every_s * fps)),
+        every_s=settings.check_every_s,
+        hold_s=settings.window_frames / settings.counted_at_fps,
+        min_confidence=min(settings.min_confidence, settings.smoke_min_confidence),
+    )
+    return (schedule,)
 
 
 @register_analyzer(IncidentType.FIRE, roles=(FIRE_ROLE,))

@@ -82,6 +82,15 @@ class FireThresholds(PersistenceRule):
     clear_after_s: float = Field(
         default=60, gt=0, description="Seconds without smoke or fire that end an episode (one incident each)."
     )
+    check_every_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Video: while it has seen no smoke or fire, the smoke/fire detector looks at a camera's "
+        "frames this many seconds apart (every 2nd analysed frame at 2 fps), and at every frame from a "
+        "sighting until the persistence window has passed it, so `persist_frames` still counts every "
+        "frame of an episode (analytics.fire.fire_schedules). Smoke and fire change slowly: it delays a "
+        "first sighting by at most this. 0: every analysed frame.",
+    )
 
 
 class NoHelmetThresholds(PersistenceRule):
@@ -164,6 +173,41 @@ class FallThresholds(PersistenceRule):
         "With window_frames 1 (still images) one fallen pose raises: a single frame has no past.",
     )
     window_frames: int = Field(default=3, ge=1, description="A track's most recent poses considered.")
+    pose_gate: bool = Field(
+        default=True,
+        description="Video: pose (MoveNet) only the people whose box or track says they may be down or "
+        "going down (the gate_* fields); anyone else counts as upright by their box. Off: every person "
+        "on every frame is posed (costs a MoveNet run each, docs/BENCHMARKS.md).",
+    )
+    gate_upright_min_aspect: float = Field(
+        default=1.6,
+        gt=0,
+        description="Pose gate: a box at least this many times taller than wide can be upright without a "
+        "pose; a lower one (lying, sitting, crouching, half hidden) is posed.",
+    )
+    gate_shrink_fraction: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Pose gate: a box shorter than this share of its track's height when it last stood is "
+        "posed.",
+    )
+    gate_drop_fraction: float = Field(
+        default=0.15,
+        gt=0,
+        description="Pose gate: a box whose top or centre fell by this share of its track's upright height "
+        "within `gate_drop_s` is posed (someone going down).",
+    )
+    gate_drop_s: float = Field(
+        default=1.0, gt=0, description="Pose gate: the seconds over which a drop of the box counts."
+    )
+    gate_fall_box_iou: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Pose gate: a person box overlapping a fall-detector box (any confidence) this much "
+        "(IoU) is posed.",
+    )
 
 
 class AccidentThresholds(PersistenceRule):

@@ -1,4 +1,5 @@
-"""Triggers that keep a heavy detector off frames where its analyzers could find nothing.
+"""Triggers that keep a heavy detector off frames where its analyzers could find nothing, and
+schedules that run a slowly changing one on some frames only (`PassSchedule`).
 
 The weapon detector only matters where a person can hold the weapon: on a frame in which the COCO
 pass found nobody, the weapon analyzer raises nothing whatever the weapon detector says (an
@@ -35,3 +36,45 @@ def trigger_order(roles: Iterable[str], triggers: Mapping[str, RoleTrigger]) -> 
     """`roles` with every triggered role after the roles that trigger it (one level deep)."""
     roles = list(dict.fromkeys(roles))
     return [r for r in roles if r not in triggers] + [r for r in roles if r in triggers]
+
+
+@dataclass
+class PassSchedule:
+    """Run a slowly changing role (smoke and fire) on some of one camera's frames, not on all.
+
+    While the role finds nothing it runs on every `every_frames`-th analysed frame, or on the first
+    one `every_s` seconds after its last run (a still scene's frames come seconds apart: video.motion).
+    Once it finds something (a box at or above `min_confidence`) it runs on every frame for `hold_s`,
+    so a persistence rule whose window lasts `hold_s` counts every frame of an episode: the schedule
+    only delays the first sighting, by at most `every_frames` - 1 frames. `take` is called as a
+    frame is planned, `observe` when its result is back (a camera's two threads; each field has
+    one writer).
+    """
+
+    role: str
+    every_frames: int
+    every_s: float
+    hold_s: float
+    min_confidence: float
+    _frames_since: int = 0
+    _last_run_at: float | None = None
+    _last_found_at: float | None = None
+
+    def take(self, timestamp: float) -> bool:
+        """Whether the next analysed frame, captured at `timestamp`, gets the pass (and count it)."""
+        due = (
+            self._last_run_at is None
+            or self._frames_since + 1 >= self.every_frames
+            or timestamp - self._last_run_at >= self.every_s
+            or (self._last_found_at is not None and timestamp - self._last_found_at <= self.hold_s)
+        )
+        if due:
+            self._frames_since, self._last_run_at = 0, timestamp
+        else:
+            self._frames_since += 1
+        return due
+
+    def observe(self, timestamp: float, found: sv.Detections) -> None:
+        """The role's result on the frame captured at `timestamp`."""
+        if len(found) and float(found.confidence.max()) >= self.min_confidence:
+            self._last_found_at = max(timestamp, self._last_found_at or timestamp)

@@ -3,7 +3,8 @@
 Used by `citywatch detect` (people tuning thresholds) and by the evaluation harness. A video is
 decoded as fast as possible and sampled on its own clock at the analytics frame rate; a still
 image is one frame, with persistence rules relaxed to one frame. Video frames skip the detectors
-whose trigger does not fire, as in the live pipeline; a still image runs every detector (the weapon
+whose trigger does not fire and the smoke/fire pass where its schedule leaves it out (a frame's
+`detections` then lack that role), as in the live pipeline; a still image runs every detector (the weapon
 analyzer looks for people with whole-frame pose there when COCO finds none).
 """
 
@@ -18,6 +19,7 @@ import supervision as sv
 
 from citywatch.analytics.base import relaxed_for_single_frame, thresholds_at_frame_rate
 from citywatch.analytics.catalog import create_analyzer, models_for, roles_for
+from citywatch.analytics.fire import fire_schedules
 from citywatch.config import CameraConfig, Thresholds
 from citywatch.domain.incident import Incident, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
@@ -84,15 +86,20 @@ class MediaAnalyzer:
         )
         camera = CameraConfig(id="media", url=str(path), incident_types=sorted(t.value for t in self._types))
         cascade = Cascade(
-            [create_analyzer(t, camera, thresholds, self._models) for t in sorted(self._types)], self._fps
+            [create_analyzer(t, camera, thresholds, self._models) for t in sorted(self._types)],
+            self._fps,
+            () if is_image else fire_schedules(thresholds.fire, self._fps),
         )
         passes = DetectorPasses(self._detectors, {} if is_image else triggers_for(cascade.roles))
         report = MediaReport(path)
         frames = _read_image(path) if is_image else sampled_video_frames(path, self._fps)
         for frame in frames:
-            detections = detect(frame.image, cascade.roles, passes)
+            roles, left_out = cascade.plan(frame.timestamp)
+            detections = detect(frame.image, roles, passes)
             report.incidents.extend(
-                e.incident for e in cascade.analyse(frame, detections) if isinstance(e, IncidentRaised)
+                e.incident
+                for e in cascade.analyse(frame, detections, left_out)
+                if isinstance(e, IncidentRaised)
             )
             stored_frame = (
                 frame

@@ -17,8 +17,9 @@ from dataclasses import replace
 
 from citywatch.analytics.base import thresholds_at_frame_rate
 from citywatch.analytics.catalog import create_analyzer, roles_for
+from citywatch.analytics.fire import fire_schedules
 from citywatch.analytics.isolation import IsolatedAnalyzer
-from citywatch.config import CameraConfig, CitywatchConfig, incident_types_of
+from citywatch.config import CameraConfig, CitywatchConfig, Thresholds, incident_types_of
 from citywatch.domain.incident import Incident, IncidentEnded, IncidentEvent, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
 from citywatch.perception.scheduler import InferenceJob, InferenceResult, InferenceScheduler
@@ -60,7 +61,7 @@ class CameraWorker:
         self._config = config
         self._models = models
         self.analyzers = self._analyzers(camera)
-        self._cascade = Cascade(self.analyzers, camera.analytics_fps)
+        self._cascade = self._new_cascade(camera, self.analyzers)
         self.roles = self._cascade.roles
         self.role_ranks = role_ranks(incident_types_of(camera), config.models.type_priority)
         self.counters = CameraCounters()
@@ -75,8 +76,15 @@ class CameraWorker:
         """Incidents the analyzers raised and have not ended."""
         self._retired = False
 
+    def _thresholds(self, camera: CameraConfig) -> Thresholds:
+        return thresholds_at_frame_rate(self._config.thresholds_for(camera), camera.analytics_fps)
+
+    def _new_cascade(self, camera: CameraConfig, analyzers: list[IsolatedAnalyzer]) -> Cascade:
+        fps = camera.analytics_fps
+        return Cascade(analyzers, fps, fire_schedules(self._thresholds(camera).fire, fps))
+
     def _analyzers(self, camera: CameraConfig) -> list[IsolatedAnalyzer]:
-        thresholds = thresholds_at_frame_rate(self._config.thresholds_for(camera), camera.analytics_fps)
+        thresholds = self._thresholds(camera)
         return [
             IsolatedAnalyzer(
                 camera.id, t, functools.partial(create_analyzer, t, camera, thresholds, self._models)
@@ -93,7 +101,7 @@ class CameraWorker:
             self._end_open(time.time())
             self.camera = camera
             self.analyzers = analyzers
-            self._cascade = Cascade(analyzers, camera.analytics_fps)
+            self._cascade = self._new_cascade(camera, analyzers)
 
     def retire(self) -> None:
         """Stop this camera for good (disabled, removed or replaced): close its stream, drop the
@@ -132,11 +140,13 @@ class CameraWorker:
         if not self.motion.check(frame).analyse:
             self.counters.frames_motion_skipped += 1
             return
-        if self.roles:
+        roles, left_out = self._cascade.plan(frame.timestamp)
+        if roles:
             self.counters.frames_submitted += 1
-            self._scheduler.submit(
-                InferenceJob(frame, self.roles, self._on_result, role_ranks=self.role_ranks)
+            job = InferenceJob(
+                frame, roles, self._on_result, role_ranks=self.role_ranks, skipped_roles=left_out
             )
+            self._scheduler.submit(job)
 
     def _on_result(self, result: InferenceResult) -> None:
         if result.error is not None:

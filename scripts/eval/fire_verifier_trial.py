@@ -57,7 +57,8 @@ def crop(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
 def analysed(work: Path) -> dict[str, list[tune_fire.Cached]]:
     """tune_fire's sets with their decoded frames kept (the crops need the pixels)."""
     detector = load_detector(ModelPack.open(), "fire_smoke", ModelSettings(), conf_threshold=0.1)
-    analyzer = MediaAnalyzer({"fire_smoke": detector}, {tune_fire.FIRE}, Thresholds(), analytics_fps=2.0)
+    every_frame = Thresholds(fire=FireThresholds(check_every_s=0))  # the replay needs every frame's boxes
+    analyzer = MediaAnalyzer({"fire_smoke": detector}, {tune_fire.FIRE}, every_frame, analytics_fps=2.0)
     data = {}
     for name in tune_fire.SETS:
         folder = work / name

@@ -55,7 +55,8 @@ def cached_items(work: Path) -> dict[str, list[Cached]]:
     if cache.is_file():
         return pickle.loads(cache.read_bytes())
     detector = load_detector(ModelPack.open(), "fire_smoke", ModelSettings(), conf_threshold=0.1)
-    analyzer = MediaAnalyzer({"fire_smoke": detector}, {FIRE}, Thresholds(), analytics_fps=2.0)
+    every_frame = Thresholds(fire=FireThresholds(check_every_s=0))  # the replay needs every frame's boxes
+    analyzer = MediaAnalyzer({"fire_smoke": detector}, {FIRE}, every_frame, analytics_fps=2.0)
     data = {}
     for name in SETS:
         folder = work / name

@@ -1,14 +1,16 @@
-"""The fire analyzer's temporal rules, on hand-made detections (the model is tested in perception/)."""
+"""The fire analyzer's temporal rules and its pass schedule, on hand-made detections (the model is
+tested in perception/, the schedule on real video in perception/test_triggers.py)."""
 
 import numpy as np
 import supervision as sv
 
 from citywatch.analytics.base import AnalysisInput, thresholds_at_frame_rate
 from citywatch.analytics.catalog import create_analyzer
-from citywatch.analytics.fire import FIRE_ROLE
+from citywatch.analytics.fire import FIRE_ROLE, fire_schedules
 from citywatch.config import CameraConfig, FireThresholds, Thresholds, Zone
 from citywatch.domain.incident import IncidentEnded, IncidentRaised
 from citywatch.domain.incident_types import IncidentType
+from citywatch.runtime.cascade import Cascade
 from citywatch.video.frame import Frame
 
 IMAGE = np.zeros((100, 200, 3), np.uint8)
@@ -120,3 +122,57 @@ def test_persistence_means_the_same_seconds_at_any_analysed_frame_rate() -> None
     assert at_5_fps([SMOKE] * 4 + [NONE] * 11) == []  # 0.8 s at 5 fps
     raised = [i for i, e in at_5_fps([SMOKE] * 10) if isinstance(e, IncidentRaised)]
     assert raised == [9]  # 2 s at 5 fps
+
+
+def scheduled(sequence, fps: float = 2.0, **fire: float) -> tuple[list[int], list[bool]]:
+    """`sequence` (what the detector would find on each frame) through the cascade with the fire
+    schedule: (frames an incident was raised on, frames the pass ran on)."""
+    thresholds = thresholds_at_frame_rate(Thresholds(fire=FireThresholds(**fire)), fps)
+    camera = CameraConfig(id="cam", url="x.mp4", incident_types=["fire"], analytics_fps=fps)
+    cascade = Cascade(
+        [create_analyzer(IncidentType.FIRE, camera, thresholds)], fps, fire_schedules(thresholds.fire, fps)
+    )
+    raised, ran = [], []
+    for i, found in enumerate(sequence):
+        frame = Frame("cam", i, 1000.0 + i / fps, IMAGE)
+        roles, left_out = cascade.plan(frame.timestamp)
+        ran.append(FIRE_ROLE in roles)
+        detections = {FIRE_ROLE: found} if FIRE_ROLE in roles else {}
+        raised += [i for e in cascade.analyse(frame, detections, left_out) if isinstance(e, IncidentRaised)]
+    return raised, ran
+
+
+def test_a_calm_camera_gets_the_fire_pass_once_a_second_at_any_frame_rate() -> None:
+    assert scheduled([NONE] * 8)[1] == [True, False] * 4
+    assert scheduled([NONE] * 10, fps=5)[1] == [True, False, False, False, False] * 2
+    assert all(scheduled([NONE] * 8, check_every_s=0)[1])
+
+
+def test_a_sighting_puts_every_frame_under_the_rule_so_it_raises_at_most_a_second_later() -> None:
+    smoke_from_frame_3 = [NONE] * 3 + [SMOKE] * 8
+    every_frame, ran = scheduled(smoke_from_frame_3, check_every_s=0)
+    assert every_frame == [6] and all(ran)  # 4 of 6 at 2 fps: frames 3-6
+    raised, ran = scheduled(smoke_from_frame_3)
+    assert raised == [7]  # first seen on frame 4 (frame 3 was not looked at), then frames 4-7
+    assert ran == [True, False, True, False] + [True] * 7
+
+
+def test_the_schedule_raises_nothing_the_every_frame_rule_would_not() -> None:
+    """Smoke on every other frame is 3 of 6, never 4: a schedule that saw only the sightings and
+    held them would raise; here each sighting makes the pass run on every frame, and both agree."""
+    flicker = [SMOKE, NONE] * 12
+    assert scheduled(flicker, check_every_s=0)[0] == []
+    raised, ran = scheduled(flicker)
+    assert raised == [] and all(ran)
+    assert scheduled([NONE, SMOKE] * 12) == ([], [True, False] * 12)  # never looked at
+
+
+def test_smoke_below_what_the_rule_counts_does_not_hold_the_pass_on() -> None:
+    faint = detections(("smoke", 0.2, (10, 10, 50, 50)))  # below both confidences
+    assert scheduled([faint] * 6)[1] == [True, False] * 3
+
+
+def test_a_still_scene_analysed_seconds_apart_gets_the_pass_on_every_frame() -> None:
+    """The motion gate sends a still scene's frames 10 s apart (video.motion): every one of them
+    is more than a second after the last pass."""
+    assert scheduled([NONE] * 4, fps=0.1)[1] == [True] * 4
