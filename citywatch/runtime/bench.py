@@ -11,6 +11,10 @@ Both runs happen in this process on the same clips, analytics rate and models:
 
 Throughput is compared as camera-seconds of video handled per CPU-second, the number that says how
 many cameras one machine sustains (capacity = cores x that number, if nothing else runs).
+
+`--synthetic` measures that capacity directly instead: the bench clips multiplied into N cameras,
+N searched (doubling, then bisecting) for the largest the machine sustains, i.e. runs with nothing
+dropped or shed, no detector pass skipped and p95 capture-to-analysis latency under the budget.
 """
 
 import json
@@ -19,6 +23,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from itertools import cycle
 from pathlib import Path
@@ -316,4 +321,95 @@ def run_bench(
     print(format_table(ours, naive))
     if out:
         Path(out).write_text(json.dumps({"citywatch": asdict(ours), "naive": asdict(naive)}, indent=2))
+    return 0
+
+
+SUSTAINED_P95_S = 2.0
+"""The p95 capture-to-analysis latency a sustained run stays under (issue 17)."""
+
+
+def sustained(result: RunResult, p95_budget_s: float = SUSTAINED_P95_S) -> bool:
+    """Whether a run kept up: every sampled frame analysed with all its passes, p95 under budget."""
+    return (
+        result.frames_dropped == 0
+        and not any((result.frames_shed or {}).values())
+        and not any((result.passes_skipped or {}).values())
+        and result.frames_analysed > 0
+        and result.latency_p95_s is not None
+        and result.latency_p95_s < p95_budget_s
+    )
+
+
+def find_capacity(
+    max_cameras: int, trial: Callable[[int], RunResult], p95_budget_s: float = SUSTAINED_P95_S
+) -> tuple[int, list[RunResult]]:
+    """The largest camera count up to `max_cameras` whose `trial` run is sustained (0 if not even
+    one), and every run made: counts double from 1 until one fails, then the gap is bisected."""
+    runs: dict[int, RunResult] = {}
+
+    def ok(cameras: int) -> bool:
+        runs[cameras] = trial(cameras)
+        return sustained(runs[cameras], p95_budget_s)
+
+    good, bad = 0, max_cameras + 1
+    cameras = 1
+    while cameras <= max_cameras:
+        if not ok(cameras):
+            bad = cameras
+            break
+        good = cameras
+        cameras = min(2 * cameras, max_cameras) if cameras < max_cameras else max_cameras + 1
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        good, bad = (middle, bad) if ok(middle) else (good, middle)
+    return good, [runs[n] for n in sorted(runs)]
+
+
+def format_capacity(best: int, runs: list[RunResult], p95_budget_s: float) -> str:
+    def opt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    lines = [
+        "| cameras | sustained | frames analysed | dropped or shed | passes skipped | p95 latency (s) "
+        "| CPU % (of one core) | camera-seconds per CPU-second |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        shed = r.frames_dropped + sum((r.frames_shed or {}).values())
+        lines.append(
+            f"| {r.cameras} | {'yes' if sustained(r, p95_budget_s) else 'no'} | {r.frames_analysed} | {shed} "
+            f"| {sum((r.passes_skipped or {}).values())} | {opt(r.latency_p95_s)} "
+            f"| {100 * r.cpu_s / r.wall_s:.0f} | {r.camera_seconds_per_cpu_s:.2f} |"
+        )
+    lines += ["", f"largest camera count sustained (p95 < {p95_budget_s:g} s, nothing dropped): **{best}**"]
+    return "\n".join(lines)
+
+
+def run_capacity_search(
+    max_cameras: int,
+    seconds: float,
+    analytics_fps: float,
+    out: str | None,
+    types: tuple[IncidentType, ...] = DEFAULT_TYPES,
+    threads: int = 0,
+    p95_budget_s: float = SUSTAINED_P95_S,
+) -> int:
+    print(
+        f"citywatch bench --synthetic: up to {max_cameras} cameras (the bench clips repeated) x "
+        f"{seconds:.0f} s at {analytics_fps} fps analytics, types {', '.join(types)}; machine: "
+        f"{os.cpu_count()} CPUs, load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}",
+        flush=True,
+    )
+
+    def trial(cameras: int) -> RunResult:
+        result = run_citywatch(cameras, seconds, analytics_fps, types, threads)
+        print(
+            f"  {cameras} cameras: p95 {result.latency_p95_s} s, dropped {result.frames_dropped}", flush=True
+        )
+        return result
+
+    best, runs = find_capacity(max_cameras, trial, p95_budget_s)
+    print(format_capacity(best, runs, p95_budget_s))
+    if out:
+        Path(out).write_text(json.dumps({"sustained": best, "runs": [asdict(r) for r in runs]}, indent=2))
     return 0

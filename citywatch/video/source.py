@@ -5,6 +5,7 @@ open and read has a timeout (PyAV's interrupt callback), and a small monitor thr
 health state machine, so a read that hangs still shows as STALLED and then OFFLINE.
 """
 
+import functools
 import logging
 import os
 import threading
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
+from av.codec.hwaccel import HWAccel
 
 from citywatch.config import CameraConfig, HealthSettings
 from citywatch.video.frame import Frame
@@ -47,6 +49,25 @@ class _StreamError(Exception):
     """A failure of the stream itself, with a message fit for operators."""
 
 
+@functools.cache
+def hardware_decoding(device_type: str) -> HWAccel | None:
+    """PyAV's hardware decoding on `device_type` ("cuda": NVDEC) if this machine can open it, else
+    None, said once per process in a log line: cameras then decode in software. Probed on its own
+    (an H.264 decoder context), so a camera that fails to connect is never taken for a missing GPU.
+    """
+    try:
+        accel = HWAccel(device_type=device_type, allow_software_fallback=True)
+        accel.create(av.Codec("h264", "r"))
+    except (av.FFmpegError, ValueError) as exc:
+        cause = getattr(exc, "strerror", None) or str(exc)
+        log.warning(
+            "hardware decoding (%s) is not available here (%s): decoding in software", device_type, cause
+        )
+        return None
+    log.info("hardware decoding on %s", device_type)
+    return accel
+
+
 def redact_url(url: str) -> str:
     """The URL with any password replaced by ***, for logs, errors and the UI."""
     scheme, sep, rest = url.partition("://")
@@ -66,6 +87,8 @@ class CameraSource:
     With `max_fps`, pictures beyond that rate are decoded (H.264 needs them) but not converted to
     BGR nor delivered: conversion costs about as much as decoding, and nothing downstream (clips,
     analytics) uses more than `max_fps`.
+    `hwaccel` names a PyAV hardware decoder ("cuda" for NVDEC) to decode with where the machine has
+    it (see `hardware_decoding`), else software decoding.
     `on_state` gets every health transition. Frame indices keep counting across reconnects. A local
     file with `realtime` is paced at its own frame rate; without `loop` its end stops the source
     (state STOPPED, reason "end of file"). A source runs once: start() after stop() is an error.
@@ -78,8 +101,10 @@ class CameraSource:
         on_frame: Callable[[Frame], None] | None = None,
         on_state: Callable[[StateChange], None] | None = None,
         max_fps: float | None = None,
+        hwaccel: str | None = None,
     ) -> None:
         self._camera = camera
+        self._hwaccel = hardware_decoding(hwaccel) if hwaccel else None
         self._thinning = Sampler(max_fps) if max_fps else None
         self._health = health
         self._on_frame = on_frame
@@ -187,6 +212,7 @@ class CameraSource:
             self._camera.url,
             options=self._open_options(),
             timeout=(self._health.connect_timeout_s, self._read_timeout),
+            hwaccel=self._hwaccel,
         )
         with container:
             self._opened = True

@@ -2,6 +2,7 @@
 
 import functools
 import itertools
+import logging
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +14,7 @@ import pytest
 
 from citywatch.config import CameraConfig
 from citywatch.video.frame import Frame
-from citywatch.video.source import CameraSource, redact_url
+from citywatch.video.source import CameraSource, hardware_decoding, redact_url
 from citywatch.video.state import CameraState
 
 S = CameraState
@@ -146,3 +147,23 @@ def test_max_fps_converts_and_delivers_only_what_is_needed(health, fire_video: P
     assert stats.frames_thinned >= 4 * len(delivered)
     assert [f.index for f in delivered] == sorted({f.index for f in delivered})  # indices count every picture
     assert delivered[-1].index - delivered[0].index > 4 * (len(delivered) - 1)
+
+
+def test_hardware_decoding_falls_back_to_software_with_a_log_line(
+    health, short_clip: Path, wait_until, caplog: pytest.LogCaptureFixture
+) -> None:
+    """NVDEC asked for on a machine without a usable GPU (this one): said once, frames still decoded."""
+    hardware_decoding.cache_clear()
+    delivered: list[Frame] = []
+    camera = CameraConfig(id="nvdec", url=str(short_clip))
+    with caplog.at_level(logging.INFO, logger="citywatch.video.source"):
+        source = CameraSource(camera, health, on_frame=delivered.append, hwaccel="cuda")
+        CameraSource(camera, health, hwaccel="cuda")  # a second camera: no second probe, no second line
+    source.start()
+    try:
+        wait_until(lambda: source.state is S.STOPPED, 30, "the end of the file")
+    finally:
+        source.stop()
+    assert delivered and source.stats.last_error is None
+    lines = [r.getMessage() for r in caplog.records if "hardware decoding (cuda)" in r.getMessage()]
+    assert len(lines) == 1 and "decoding in software" in lines[0]
