@@ -23,6 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnx
 import onnxruntime
 from onnxruntime.quantization import (
     CalibrationDataReader,
@@ -91,8 +92,24 @@ class _Frames(CalibrationDataReader):
         return next(self._feeds, None)
 
 
+def box_decode_nodes(model: Path) -> list[str]:
+    """The nodes of an Ultralytics export's Detect layer that turn its convolutions' outputs into
+    boxes and scores (DFL, anchors, sigmoid, the final concat), named by the last node's layer prefix
+    ("/model.22/"), its box and class branches (cv2, cv3) left out.
+
+    They stay float: their output puts box coordinates (0-640 px) and scores (0-1) in one tensor,
+    and one 8-bit scale over both rounds every score to 0 (measured: AP 0.70 -> 0.00 on gun).
+    """
+    nodes = onnx.load(str(model)).graph.node
+    layer = "/".join(nodes[-1].name.split("/")[:2]) + "/"
+    return [
+        n.name for n in nodes if n.name.startswith(layer) and "/cv2." not in n.name and "/cv3." not in n.name
+    ]
+
+
 def quantize(model: Path, blobs: list[np.ndarray], out: Path) -> Path:
-    """`model` statically quantized to `out` (QDQ, per-channel int8 weights, MinMax calibration)."""
+    """`model` statically quantized to `out` (QDQ, per-channel int8 weights, MinMax calibration),
+    its box decoding left float."""
     out.parent.mkdir(parents=True, exist_ok=True)
     prepared = out.with_suffix(".prep.onnx")
     quant_pre_process(str(model), str(prepared), skip_symbolic_shape=True)
@@ -106,6 +123,7 @@ def quantize(model: Path, blobs: list[np.ndarray], out: Path) -> Path:
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         calibrate_method=CalibrationMethod.MinMax,
+        nodes_to_exclude=box_decode_nodes(model),
     )
     prepared.unlink()
     return out
