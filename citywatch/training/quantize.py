@@ -107,9 +107,12 @@ def box_decode_nodes(model: Path) -> list[str]:
     ]
 
 
-def quantize(model: Path, blobs: list[np.ndarray], out: Path) -> Path:
-    """`model` statically quantized to `out` (QDQ, per-channel int8 weights, MinMax calibration),
-    its box decoding left float."""
+CALIBRATIONS = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile}
+
+
+def quantize(model: Path, blobs: list[np.ndarray], out: Path, calibration: str = "minmax") -> Path:
+    """`model` statically quantized to `out` (QDQ, per-channel int8 weights, activation ranges by
+    `calibration`: MinMax, or the 99.999th percentile), its box decoding left float."""
     out.parent.mkdir(parents=True, exist_ok=True)
     prepared = out.with_suffix(".prep.onnx")
     quant_pre_process(str(model), str(prepared), skip_symbolic_shape=True)
@@ -122,8 +125,9 @@ def quantize(model: Path, blobs: list[np.ndarray], out: Path) -> Path:
         per_channel=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
-        calibrate_method=CalibrationMethod.MinMax,
+        calibrate_method=CALIBRATIONS[calibration],
         nodes_to_exclude=box_decode_nodes(model),
+        extra_options={"CalibPercentile": 99.999},
     )
     prepared.unlink()
     return out
@@ -166,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accuracy", action="store_true", help="also AP on the held-out sets, both models")
     parser.add_argument("--calibration-frames", type=int, default=CALIBRATION_FRAMES)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--calibration", choices=sorted(CALIBRATIONS), default="minmax")
     args = parser.parse_args(argv)
     timings = []
     for name in args.models:
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         size = input_size(model)
         train = training_split(job, workdir)
         blobs = calibration_blobs(train, size, args.calibration_frames, args.seed)
-        quantized = quantize(model, blobs, args.out / f"{name}-int8.onnx")
+        quantized = quantize(model, blobs, args.out / f"{name}-int8.onnx", args.calibration)
         timed = calibration_blobs(train, size, TIMED_FRAMES, args.seed + 1)
         timing = Timing(name, [], [])
         for _ in range(2):  # alternating, twice
