@@ -16,11 +16,18 @@ from citywatch.perception.triggers import PassSchedule
 FIRE_ROLE = "fire_smoke"
 
 
+def confident(detections: sv.Detections, settings: FireThresholds) -> np.ndarray:
+    """Which boxes are confident enough to count: fire from `min_confidence`, smoke from its own."""
+    names = detections.data.get("class_name", np.array([], str))
+    minimum = np.where(names == "smoke", settings.smoke_min_confidence, settings.min_confidence)
+    return np.asarray(detections.confidence >= minimum, bool)
+
+
 def fire_schedules(settings: FireThresholds, fps: float) -> tuple[PassSchedule, ...]:
     """The smoke/fire pass of a camera analysing `fps` frames a second with `settings` (already at
     that rate, analytics.base.thresholds_at_frame_rate) on a schedule: every `check_every_s`, and
-    at every frame for the persistence window's seconds after a box the analyzer might count (the
-    lower of its two confidences; zones and area are not looked at, which can only add passes);
+    at every frame for the persistence window's seconds after a box the analyzer might count (a
+    `confident` one; zones and area are not looked at, which can only add passes);
     none when `check_every_s` is 0."""
     if settings.check_every_s == 0:
         return ()
@@ -29,7 +36,7 @@ def fire_schedules(settings: FireThresholds, fps: float) -> tuple[PassSchedule, 
         every_frames=max(1, round(settings.check_every_s * fps)),
         every_s=settings.check_every_s,
         hold_s=settings.window_frames / settings.counted_at_fps,
-        min_confidence=min(settings.min_confidence, settings.smoke_min_confidence),
+        counts=lambda found: bool(len(found)) and bool(confident(found, settings).any()),
     )
     return (schedule,)
 
@@ -58,14 +65,7 @@ class FireAnalyzer:
         detections = analysis.detections.get(FIRE_ROLE, sv.Detections.empty())
         if len(detections):
             area_fraction = detections.box_area / float(frame.width * frame.height)
-            min_confidence = np.where(
-                detections.data["class_name"] == "smoke",
-                self._settings.smoke_min_confidence,
-                self._settings.min_confidence,
-            )
-            keep = (detections.confidence >= min_confidence) & (
-                area_fraction <= self._settings.max_area_fraction
-            )
+            keep = confident(detections, self._settings) & (area_fraction <= self._settings.max_area_fraction)
             detections = detections[keep]
         detections = self._zone_filter(detections, frame.width, frame.height)
         self._window.append(detections)

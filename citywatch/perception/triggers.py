@@ -8,7 +8,7 @@ earlier role's classes must be present; the scheduler runs the trigger's source 
 the gated role an empty result where the trigger does not fire.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +44,7 @@ class PassSchedule:
 
     While the role finds nothing it runs on every `every_frames`-th analysed frame, or on the first
     one `every_s` seconds after its last run (a still scene's frames come seconds apart: video.motion).
-    Once it finds something (a box at or above `min_confidence`) it runs on every frame for `hold_s`,
+    Once it finds something (`counts` of its result is true) it runs on every frame for `hold_s`,
     so a persistence rule whose window lasts `hold_s` counts every frame of an episode: the schedule
     only delays the first sighting, by at most `every_frames` - 1 frames. `take` is called as a
     frame is planned, `observe` when its result is back (a camera's two threads; each field has
@@ -55,7 +55,7 @@ class PassSchedule:
     every_frames: int
     every_s: float
     hold_s: float
-    min_confidence: float
+    counts: Callable[[sv.Detections], bool]
     _frames_since: int = 0
     _last_run_at: float | None = None
     _last_found_at: float | None = None
@@ -76,5 +76,5 @@ class PassSchedule:
 
     def observe(self, timestamp: float, found: sv.Detections) -> None:
         """The role's result on the frame captured at `timestamp`."""
-        if len(found) and float(found.confidence.max()) >= self.min_confidence:
+        if self.counts(found):
             self._last_found_at = max(timestamp, self._last_found_at or timestamp)

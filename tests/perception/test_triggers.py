@@ -1,5 +1,6 @@
-"""The weapon detector runs only on frames where the COCO pass found a person (perception.triggers):
-in the shared scheduler and in the cascade over a video file, with real models and real frames."""
+"""The weapon detector runs only on frames where the COCO pass found a person, smoke and fire on a
+schedule (perception.triggers): in the shared scheduler and in the cascade over a video file, with
+real models and real frames."""
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 import supervision as sv
 
-from citywatch.config import ModelSettings, Thresholds
+from citywatch.config import FireThresholds, ModelSettings, Thresholds
 from citywatch.domain.incident_types import IncidentType
 from citywatch.paths import datasets_dir
 from citywatch.perception.detectors import load_detector, triggers_for
@@ -114,3 +115,30 @@ def test_the_file_cascade_gates_video_frames_but_not_still_images(
     image = sorted(still.iterdir())[0]
     analyzer.analyse(image)
     assert counted.frames == with_people + 1  # a still image runs every detector
+
+
+def test_the_file_cascade_runs_smoke_and_fire_on_a_schedule_and_still_finds_the_fire(
+    fire_smoke: YoloDetector,
+) -> None:
+    """The FURG house fire at 2 fps is raised as with the pass on every frame, at most a second
+    later, with fewer passes; on a street without fire the pass runs on every 2nd frame, held on for the
+    seconds after a confident smoke box."""
+    furg = datasets_dir() / "fire_smoke" / "videos" / "furg_house6.mp4"
+    found = {}
+    for every_s in (0.0, 1.0):
+        counted = CountingDetector(fire_smoke)
+        thresholds = Thresholds(fire=FireThresholds(check_every_s=every_s))
+        analyzer = MediaAnalyzer({"fire_smoke": counted}, {IncidentType.FIRE}, thresholds, 2.0)
+        found[every_s] = (analyzer.analyse(furg), counted)
+    (fire_all, passes_all), (fire, passes) = found[0.0], found[1.0]
+    assert [i.subtype for i in fire.incidents] == [i.subtype for i in fire_all.incidents] == ["fire"]
+    assert 0 <= fire.incidents[0].started_at - fire_all.incidents[0].started_at <= 1.0
+    assert passes_all.frames == len(fire_all.frames) and passes.frames < passes_all.frames
+
+    scheduled = MediaAnalyzer({"fire_smoke": passes}, {IncidentType.FIRE}, Thresholds(), 2.0)
+    before = passes.frames
+    street = scheduled.analyse(datasets_dir() / "streets" / "car-detection.mp4")
+    assert street.incidents == []
+    assert passes.frames - before == sum("fire_smoke" in f.detections for f in street.frames)
+    # Every 2nd frame, and every frame for 3 s after the smoke the model sees on this street (0.6+).
+    assert (len(street.frames) + 1) // 2 <= passes.frames - before < len(street.frames) * 0.7
