@@ -12,6 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import cv2
 import httpx
@@ -36,6 +37,8 @@ from citywatch.storage.users import Role, UserDirectory
 CLIP = datasets_dir() / "fire_smoke" / "videos" / "furg_house6.mp4"
 PASSWORD = "correct horse battery staple"
 CHROMIUM = "/usr/bin/chromium"
+BANGKOK = ZoneInfo("Asia/Bangkok")
+"""The test servers' time zone (api.timezone's default): the snapshots' headers are drawn in it."""
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CAMERAS = [
     {"id": "market-01", "name": "ตลาด / Market", "location": {"lat": 13.7551, "lon": 100.4990}},
@@ -97,7 +100,7 @@ class Server:
         if evidence:
             folder = self.evidence_dir / camera_id / "test"
             folder.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(folder / f"{incident.id}.jpg"), annotate(incident, _frame()))
+            cv2.imwrite(str(folder / f"{incident.id}.jpg"), annotate(incident, _frame(), BANGKOK))
             shutil.copyfile(CLIP, folder / f"{incident.id}.mp4")
             snapshot, clip = f"{camera_id}/test/{incident.id}.jpg", f"{camera_id}/test/{incident.id}.mp4"
         assert self.store.add(incident, snapshot, clip)
