@@ -5,8 +5,10 @@
 Starts a real `citywatch serve --no-pipeline` over a SQLite file filled beforehand, logs in with
 headless Chromium (/usr/bin/chromium) and measures, per run, from the start of navigation
 (performance.timeOrigin): the Live page's first feed item visible, and the camera map's markers
-(clusters) drawn; then the time to show the next feed page (a cursor page deep in the list). Prints
-a JSON report with medians. Not a test: the numbers depend on the machine.
+(clusters) drawn; then the time from a click on Older to the next page shown (its first item is
+another incident than the old page's first), in the browser, for all incidents (newest first, by
+the index) and for the New tab (/?status=new: the work queue's order, which sorts the new ones).
+Prints a JSON report with medians. Not a test: the numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -30,12 +32,29 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ui"))
 from dashboard_support import browser, free_port, login, start_server, wait_for
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from citywatch.domain.incident_types import IncidentType
 from citywatch.domain.stored_incident import IncidentStatus
 from citywatch.storage.schema import IncidentRow
 
 _SINCE_NAVIGATION = "return performance.now()"
+_NEXT_PAGE = """
+const first = () => document.querySelector("[data-test=feed-item]")?.dataset.id;
+const old = first();
+window.cwPageShown = null;
+new MutationObserver((_, observer) => {
+  if (first() !== undefined && first() !== old) {
+    window.cwPageShown = performance.now();
+    observer.disconnect();
+  }
+}).observe(document.querySelector("[data-test=feed]"), { childList: true, subtree: true });
+window.cwClicked = performance.now();
+document.querySelector("[data-test=feed-older]").click();
+"""
+"""Click Older; note when the list's first item becomes another incident (the next page, not the old
+page's second item, which the old selector matched at once)."""
 
 
 def _cameras(count: int) -> list[dict]:
@@ -96,6 +115,13 @@ def _fill(server_folder: Path, cameras: list[dict], incidents: int, store: objec
     store.write("fill the benchmark database", lambda session: session.execute(insert(IncidentRow), rows))  # type: ignore[attr-defined]
 
 
+def _next_page_ms(driver: WebDriver) -> float:
+    wait_for(driver, "[data-test=feed-older]")
+    driver.execute_script(_NEXT_PAGE)
+    WebDriverWait(driver, 30, 0.01).until(lambda d: d.execute_script("return window.cwPageShown !== null"))
+    return driver.execute_script("return window.cwPageShown - window.cwClicked")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=50)
@@ -112,7 +138,7 @@ def main() -> int:
         fill_s = time.perf_counter() - started
         driver = browser(1920, 1080)
         login(driver, server, "somchai")
-        feed_ms, map_ms, page_ms, markers = [], [], [], 0
+        feed_ms, map_ms, page_ms, queue_page_ms, markers = [], [], [], [], 0
         for _ in range(args.runs):
             driver.get(f"{server.url}/")
             wait_for(driver, "[data-test=feed-item]", 30)
@@ -122,11 +148,10 @@ def main() -> int:
             markers = len(
                 driver.find_elements(By.CSS_SELECTOR, "[data-test=camera-map] path.leaflet-interactive")
             )
-            first_id = driver.find_element(By.CSS_SELECTOR, "[data-test=feed-item]").get_attribute("data-id")
-            clicked = driver.execute_script(_SINCE_NAVIGATION)
-            wait_for(driver, "[data-test=feed-older]").click()
-            wait_for(driver, f"[data-test=feed-item]:not([data-id='{first_id}'])", 30)
-            page_ms.append(driver.execute_script(_SINCE_NAVIGATION) - clicked)
+            page_ms.append(_next_page_ms(driver))
+            driver.get(f"{server.url}/?status=new")
+            wait_for(driver, "[data-test=feed-item]", 30)
+            queue_page_ms.append(_next_page_ms(driver))
         report = {
             "cameras": args.cameras,
             "incidents": server.store.count(),
@@ -139,6 +164,10 @@ def main() -> int:
             "live_map_markers_ms": {"median": round(statistics.median(map_ms)), "max": round(max(map_ms))},
             "map_markers_drawn": markers,
             "next_feed_page_ms": {"median": round(statistics.median(page_ms)), "max": round(max(page_ms))},
+            "next_new_tab_page_ms": {
+                "median": round(statistics.median(queue_page_ms)),
+                "max": round(max(queue_page_ms)),
+            },
         }
         print(json.dumps(report, indent=2))
         return 0
