@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import Literal
 
 Severity = Literal["low", "medium", "high"]
+SEVERITY_RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2}
+"""The order of severities, for 'at least this severe' (quiet hours) and 'most severe first' (queue)."""
 
 
 class IncidentType(StrEnum):

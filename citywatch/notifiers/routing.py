@@ -5,9 +5,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from citywatch.config import NotificationSettings, QuietHours
-from citywatch.domain.incident_types import IncidentType, Severity, severity_of
-
-_RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2}
+from citywatch.domain.incident_types import SEVERITY_RANK, IncidentType, severity_of
 
 
 def in_window(quiet: QuietHours, now: time) -> bool:
@@ -36,10 +34,9 @@ class Router:
                 chosen = rule.channels
                 break
         local = datetime.fromtimestamp(at, self._zone).time()
-        rank = _RANK[severity_of(incident_type)]
-        return [
-            name
-            for name in chosen
-            if name in self._quiet
-            and not ((q := self._quiet[name]) and in_window(q, local) and rank < _RANK[q.min_severity])
-        ]
+        rank = SEVERITY_RANK[severity_of(incident_type)]
+
+        def silenced(quiet: QuietHours | None) -> bool:
+            return quiet is not None and in_window(quiet, local) and rank < SEVERITY_RANK[quiet.min_severity]
+
+        return [name for name in chosen if name in self._quiet and not silenced(self._quiet[name])]

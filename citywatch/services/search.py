@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, get_args
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from citywatch.domain.incident_types import INCIDENT_TYPES, IncidentType, Severity, severity_of
+from citywatch.domain.incident_types import INCIDENT_TYPES, SEVERITY_RANK, IncidentType, severity_of
 from citywatch.domain.lifecycle import OPEN_STATUSES, IncidentEvent
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.services.permissions import Caller, Task, permit
@@ -144,17 +144,15 @@ def _confidence(value: Any) -> float:
     return confidence
 
 
-_SEVERITY_RANK: dict[str, int] = {severity: rank for rank, severity in enumerate(get_args(Severity))}
-"""0 for the lowest (domain.incident_types.Severity names them from low to high)."""
 _SEVERITY = case(
-    {t: _SEVERITY_RANK[info.severity] for t, info in INCIDENT_TYPES.items()}, value=IncidentRow.type, else_=0
+    {t: SEVERITY_RANK[info.severity] for t, info in INCIDENT_TYPES.items()}, value=IncidentRow.type, else_=0
 )
 """The row's severity rank, from the incident-type table: no column to index, so this order sorts
 the rows that match the filter (the work queue's few hundred open ones, not the whole history)."""
 
 
 def _rank(value: Any) -> int:
-    if type(value) is not int or value not in _SEVERITY_RANK.values():
+    if type(value) is not int or value not in SEVERITY_RANK.values():
         raise ValueError("not a severity rank")
     return value
 
@@ -179,7 +177,7 @@ _ORDERS: dict[SortKey, tuple[_Key, ...]] = {
     SortKey.MOST_CONFIDENT: (_confident(True),),
     SortKey.LEAST_CONFIDENT: (_confident(False),),
     SortKey.URGENT: (
-        _Key(_SEVERITY, True, lambda i: _SEVERITY_RANK[severity_of(i.type)], _rank),
+        _Key(_SEVERITY, True, lambda i: SEVERITY_RANK[severity_of(i.type)], _rank),
         _started(False),
     ),
 }

@@ -68,7 +68,7 @@ class IncidentView:
             with ui.column().classes("gap-3").style("flex: 2 1 0; min-width: 0"):
                 with ui.card().classes("w-full p-3 gap-2"):
                     with ui.row().classes("w-full items-center no-wrap"):
-                        ui.button(icon="arrow_back", on_click=lambda: ui.navigate.to("/")).props(
+                        ui.button(icon="arrow_back", on_click=ui.navigate.back).props(
                             "flat round dense"
                         ).tooltip(s.t("incident.back"))
                         ui.label(s.t(f"type.{incident.type.value}")).classes("text-2xl font-bold truncate")
