@@ -38,7 +38,7 @@ def trigger_order(roles: Iterable[str], triggers: Mapping[str, RoleTrigger]) -> 
     return [r for r in roles if r not in triggers] + [r for r in roles if r in triggers]
 
 
-@dataclass
+@dataclass(eq=False)
 class PassSchedule:
     """Run a slowly changing role (smoke and fire) on some of one camera's frames, not on all.
 
