@@ -7,14 +7,23 @@ again where they act.
 whether a token existed, expired or was revoked, and never echoes it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from citywatch.services.context import AppContext
-from citywatch.services.permissions import SESSION_COOKIE, ActionRefused, Caller, Permission, Task, permit
+from citywatch.services.permissions import (
+    SESSION_COOKIE,
+    ActionRefused,
+    Caller,
+    Permission,
+    SessionEnded,
+    Task,
+    permit,
+)
 
 _bearer = HTTPBearer(auto_error=False, description="A session token from /api/auth/login or an API token.")
 
@@ -40,10 +49,26 @@ def current_caller(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated", {"WWW-Authenticate": "Bearer"})
     caller = context.authority.caller(token, "api", client_address(request))
     if caller is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid or expired credentials", {"WWW-Authenticate": "Bearer"}
-        )
+        raise _expired()
     return caller
+
+
+def _expired() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, "invalid or expired credentials", {"WWW-Authenticate": "Bearer"}
+    )
+
+
+@contextmanager
+def refusals_as_http() -> Iterator[None]:
+    """A service's refusal of the caller as the route's answer: a session that ended since the
+    request was let in is a 401 (as if it had ended before), a role too low for the action a 403."""
+    try:
+        yield
+    except SessionEnded:
+        raise _expired() from None
+    except ActionRefused as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
 
 
 def permitted(permission: Permission) -> Callable[[Caller], Caller]:

@@ -9,12 +9,12 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
-from citywatch.api.auth import Context, Viewer, may
+from citywatch.api.auth import Context, Viewer, may, refusals_as_http
 from citywatch.api.schemas import CameraOut
 from citywatch.config import CameraConfig, Location
 from citywatch.services.camera_config import CameraForm, CameraInvalid, CameraNotFound
 from citywatch.services.config_file import ConfigFileError
-from citywatch.services.permissions import ActionRefused, Caller, SessionEnded, Task
+from citywatch.services.permissions import Caller, Task
 from citywatch.storage.store import CameraStatus
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
@@ -89,21 +89,16 @@ def edit_camera(camera_id: str, body: CameraIn, caller: CameraAdmin, context: Co
 
 
 def _saved(change: Callable[[], T]) -> T:
-    try:
-        return change()
-    except SessionEnded:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid or expired credentials", {"WWW-Authenticate": "Bearer"}
-        ) from None
-    except ActionRefused as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except CameraNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such camera") from None
-    except CameraInvalid as exc:
-        problems = [{"field": p.field, "code": p.code, "message": p.message} for p in exc.problems]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problems) from None
-    except ConfigFileError as exc:  # changed meanwhile (CameraChanged), no file, a file not valid as saved
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    with refusals_as_http():
+        try:
+            return change()
+        except CameraNotFound:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such camera") from None
+        except CameraInvalid as exc:
+            problems = [{"field": p.field, "code": p.code, "message": p.message} for p in exc.problems]
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problems) from None
+        except ConfigFileError as exc:  # changed meanwhile (CameraChanged), no file, not valid as saved
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
 
 def _camera(camera: CameraConfig, state: CameraStatus | None, live: bool) -> CameraOut:

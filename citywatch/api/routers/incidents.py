@@ -7,7 +7,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from citywatch.api.auth import Context, Viewer, may
+from citywatch.api.auth import Context, Viewer, may, refusals_as_http
 from citywatch.api.schemas import (
     Assignment,
     Closing,
@@ -31,7 +31,7 @@ from citywatch.domain.lifecycle import (
 )
 from citywatch.domain.stored_incident import IncidentStatus, StoredIncident
 from citywatch.services.incident_actions import ActionInput
-from citywatch.services.permissions import ActionRefused, Caller, SessionEnded
+from citywatch.services.permissions import Caller
 from citywatch.services.search import CursorError, IncidentFilter, SortKey, as_utc
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
@@ -203,20 +203,15 @@ def _detail(context: Context, caller: Caller, incident: StoredIncident) -> Incid
 
 
 def _lifecycle(change: Callable[[], T]) -> T:
-    try:
-        return change()
-    except SessionEnded:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid or expired credentials", {"WWW-Authenticate": "Bearer"}
-        ) from None
-    except ActionRefused as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except IncidentNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident") from None
-    except TransitionError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    except LifecycleError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    with refusals_as_http():
+        try:
+            return change()
+        except IncidentNotFound:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such incident") from None
+        except TransitionError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        except LifecycleError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
 def _act(
