@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
+from nicegui import ui
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from citywatch.domain.languages import Language
-from citywatch.services.permissions import SESSION_COOKIE, Caller, Permission
+from citywatch.services.permissions import SESSION_COOKIE, ActionRefused, Caller, Permission, SessionEnded
 from citywatch.ui.i18n import format_time, language_of, t
 from citywatch.ui.services import services
 
@@ -38,6 +39,14 @@ class UiSession:
 
     def time(self, moment: datetime, *, long: bool = False) -> str:
         return format_time(moment, self.lang, services().context.timezone, long=long)
+
+    def refused(self, refusal: SessionEnded | ActionRefused) -> None:
+        """What a page does when a service refuses its caller: a session that ended meanwhile goes
+        to the login page (coming back to this page), a role too low is told so."""
+        if isinstance(refusal, SessionEnded):
+            ui.navigate.to(login_url(ui.context.client.request))
+        else:
+            ui.notify(self.t("common.forbidden"), type="negative")
 
 
 def session_of(request: Request) -> UiSession | None:

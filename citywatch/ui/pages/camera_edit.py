@@ -27,7 +27,7 @@ from citywatch.ui.components.confirm import confirm
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.i18n import EN
 from citywatch.ui.services import services
-from citywatch.ui.session import UiSession, login_url, session_of, to_login
+from citywatch.ui.session import UiSession, session_of, to_login
 
 
 def camera_new_page(request: Request) -> RedirectResponse | None:
@@ -138,11 +138,8 @@ class CameraEditor:
                 saved: Saved = await run.io_bound(admin.add, caller, self._form())
             else:
                 saved = await run.io_bound(admin.edit, caller, self._form(), self.read)
-        except SessionEnded:
-            ui.navigate.to(login_url(ui.context.client.request))
-            return
-        except ActionRefused:
-            ui.notify(self.session.t("common.forbidden"), type="negative")
+        except (SessionEnded, ActionRefused) as refusal:
+            self.session.refused(refusal)
             return
         except CameraInvalid as exc:
             self._show(exc.problems)
@@ -227,11 +224,8 @@ class CameraControls:
             saved = await run.io_bound(
                 admin.set_enabled, self.session.caller, self.camera_id, not self.enabled
             )
-        except SessionEnded:
-            ui.navigate.to(login_url(ui.context.client.request))
-            return
-        except ActionRefused:
-            ui.notify(self.session.t("common.forbidden"), type="negative")
+        except (SessionEnded, ActionRefused) as refusal:
+            self.session.refused(refusal)
             return
         except ConfigFileError as exc:
             ui.notify(

@@ -30,7 +30,7 @@ from citywatch.ui.components.hub_listener import listen
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.report_export import incident_report_html
 from citywatch.ui.services import services
-from citywatch.ui.session import UiSession, login_url, session_of, to_login
+from citywatch.ui.session import UiSession, session_of, to_login
 
 _EVERYDAY = (Action.ACKNOWLEDGE, Action.ASSIGN)
 """Shown first, filled; the other actions (notes, the lock) outlined, then closing or reopening."""
@@ -219,11 +219,10 @@ class IncidentView:
         s = self.session
         try:
             self.context.actions.perform(s.caller, self.incident_id, action, data)
-        except SessionEnded:
-            ui.navigate.to(login_url(ui.context.client.request))
-            return
-        except ActionRefused:
-            ui.notify(s.t("common.forbidden"), type="negative")
+        except (SessionEnded, ActionRefused) as refusal:
+            s.refused(refusal)
+            if isinstance(refusal, SessionEnded):
+                return  # the page is on its way to the login page: nothing to redraw
         except LifecycleError as exc:
             ui.notify(problem_text(s, exc), type="negative")
         else:

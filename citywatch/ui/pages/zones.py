@@ -21,7 +21,7 @@ from citywatch.services.pictures import latest_frame
 from citywatch.services.zones import ZoneFileError, ZonesChanged
 from citywatch.ui.components.layout import page_frame
 from citywatch.ui.services import services
-from citywatch.ui.session import UiSession, login_url, session_of, to_login
+from citywatch.ui.session import UiSession, session_of, to_login
 
 PICTURE_POLL_S = 5.0
 """How often an editor without a picture looks for one (the pipeline's first frame of the camera, or
@@ -164,11 +164,8 @@ class ZoneEditor:
         zones = list(self.zones)
         try:
             await run.io_bound(services().zones.save, self.session.caller, self.camera_id, zones, self.saved)
-        except SessionEnded:
-            ui.navigate.to(login_url(ui.context.client.request))
-            return
-        except ActionRefused:
-            ui.notify(self.session.t("common.forbidden"), type="negative")
+        except (SessionEnded, ActionRefused) as refusal:
+            self.session.refused(refusal)
             return
         except ZonesChanged:
             ui.notify(self.session.t("zones.changed"), type="negative", multi_line=True)
