@@ -98,8 +98,7 @@ def main() -> int:
     finally:
         if driver is not None:
             driver.quit()
-        server.process.terminate()
-        server.process.wait(15)
+        server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -103,9 +103,7 @@ def main() -> int:
         print(f"screenshots in {args.out}")
         return 0
     finally:
-        server.process.terminate()
-        server.process.wait(15)
-        server.store.dispose()
+        server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -27,6 +27,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real `citywatch serve --no-pipeline` (a subprocess) for the tests of one module."""
     running = start_server(tmp_path_factory.mktemp("dashboard"), free_port())
     yield running
-    running.process.terminate()
-    running.process.wait(15)
-    running.store.dispose()
+    running.stop()

@@ -11,9 +11,7 @@ from dashboard_support import Server, free_port, start_server
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("dashboard"), free_port())
     yield running
-    running.process.terminate()
-    running.process.wait(15)
-    running.store.dispose()
+    running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -78,6 +78,12 @@ class Server:
     config_path: Path
     process: subprocess.Popen[bytes]
 
+    def stop(self) -> None:
+        """Stop the server process and close this side's database connections."""
+        self.process.terminate()
+        self.process.wait(15)
+        self.store.dispose()
+
     def add_incident(
         self,
         camera_id: str = "market-01",
@@ -147,18 +153,24 @@ def start_server(folder: Path, port: int, cameras: list[dict] = CAMERAS) -> Serv
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    wait_serving(base, process, folder / "serve.log")
+    return Server(base, store, folder / "evidence", config_path, process)
+
+
+def wait_serving(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the `citywatch serve` at `base` answers its health check; AssertionError with its log
+    when it exits or has not answered within 30 s."""
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
+                return
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise AssertionError("citywatch serve did not start:\n" + (folder / "serve.log").read_text())
+            raise AssertionError("citywatch serve did not start:\n" + log.read_text())
         time.sleep(0.2)
-    return Server(base, store, folder / "evidence", config_path, process)
 
 
 def browser(width: int = 1920, height: int = 1080) -> WebDriver:

@@ -14,9 +14,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
-from dashboard_support import PASSWORD, Server, browser, click, free_port, login, start_server, wait_for
+from dashboard_support import (
+    PASSWORD,
+    Server,
+    browser,
+    click,
+    free_port,
+    login,
+    start_server,
+    wait_for,
+    wait_serving,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -260,17 +269,9 @@ def test_the_session_end_is_warned_and_a_new_sign_in_comes_back_to_the_page(
 
 def _restart(server: Server, folder: Path) -> None:
     """The same `citywatch serve` again, on the same port and database."""
-    server.process = subprocess.Popen(
-        server.process.args, stdout=(folder / "serve-2.log").open("wb"), stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{server.url}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("citywatch serve did not start again")
+    log = folder / "serve-2.log"
+    server.process = subprocess.Popen(server.process.args, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_serving(server.url, server.process, log)
 
 
 def test_a_stopped_server_is_said_in_thai_and_the_sound_stays_on_after_its_restart(
@@ -306,6 +307,4 @@ def test_a_stopped_server_is_said_in_thai_and_the_sound_stays_on_after_its_resta
         assert _sound_label(driver) == TH["nav.sound_blocked"]
     finally:
         driver.quit()
-        server.process.terminate()
-        server.process.wait(15)
-        server.store.dispose()
+        server.stop()

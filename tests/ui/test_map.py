@@ -69,9 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         patch.setattr(dashboard_support, "write_config", with_map_image)
         running = start_server(folder, free_port(), CAMERAS)
     yield running
-    running.process.terminate()
-    running.process.wait(15)
-    running.store.dispose()
+    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -50,9 +50,7 @@ CAMERAS = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("reports"), free_port(), CAMERAS)
     yield running
-    running.process.terminate()
-    running.process.wait(15)
-    running.store.dispose()
+    running.stop()
 
 
 @pytest.fixture(scope="module")

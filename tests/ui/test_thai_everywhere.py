@@ -52,9 +52,7 @@ T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC: 15 Nov 2023 (2566 BE) 07:13:20 
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(tmp_path_factory.mktemp("thai"), free_port(), [TOKYO_CAMERA, *NEVER_SEEN, LATE])
     yield running
-    running.process.terminate()
-    running.process.wait(15)
-    running.store.dispose()
+    running.stop()
 
 
 @pytest.fixture(scope="module")
